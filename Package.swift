@@ -1,0 +1,46 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "fnrt",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fnrt", targets: ["fnrt"]),
+        .library(name: "OCI", targets: ["OCI"]),
+        .library(name: "Registry", targets: ["Registry"]),
+        .library(name: "ImageStore", targets: ["ImageStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C shims over the two chosen C libraries.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CArchive", linkerSettings: [.linkedLibrary("archive")]),
+
+        .target(name: "OCI", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Registry", dependencies: [
+            "OCI", "CCurl",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ImageStore", dependencies: [
+            "OCI", "Registry", "CArchive",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "fnrt", dependencies: [
+            "OCI", "Registry", "ImageStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ImageStore", "Registry", "OCI", "CArchive"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

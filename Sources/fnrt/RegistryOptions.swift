@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import ImageStore
+import Registry
+
+/// Options shared by commands that talk to a registry.
+struct RegistryOptions: ParsableArguments {
+    @Option(help: "User name for the registry (else $FNRT_REGISTRY_USERNAME, else Docker's config.json).")
+    var username: String?
+
+    @Flag(help: "Read the registry password from standard input (else $FNRT_REGISTRY_PASSWORD).")
+    var passwordStdin = false
+
+    @Option(name: .customLong("insecure-registry"), help: "A registry (host:port) to reach over plain HTTP; loopback ones always are.")
+    var insecureRegistries: [String] = []
+
+    func makeClient() throws -> RegistryClient {
+        let environment = ProcessInfo.processInfo.environment
+        var explicit: Credentials?
+        if let user = username ?? environment["FNRT_REGISTRY_USERNAME"] {
+            var password = environment["FNRT_REGISTRY_PASSWORD"] ?? ""
+            if passwordStdin {
+                password = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                    .trimmingCharacters(in: .newlines)
+            }
+            explicit = Credentials(username: user, password: password)
+        } else if passwordStdin {
+            throw ValidationError("--password-stdin needs --username")
+        }
+        var options = RegistryClientOptions()
+        options.insecureRegistries = Set(insecureRegistries)
+        let fromDocker = try CredentialStore.dockerConfig()
+        return RegistryClient(credentials: CredentialStore(explicit: explicit, byRegistry: fromDocker), options: options)
+    }
+}
+
+/// Opens the content store under `$FNRT_HOME`.
+func openStore() throws -> ContentStore {
+    try ContentStore(home: try FnrtHome.fromEnvironment())
+}
+
+/// Prints `error` as one line on standard error and exits non-zero.
+func fail(_ error: any Error) -> ExitCode {
+    FileHandle.standardError.write(Data("fnrt: \(error)\n".utf8))
+    return ExitCode.failure
+}
