@@ -40,7 +40,8 @@ let package = Package(
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["ImageStore", "Registry", "OCI", "CArchive"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ImageStore", "Registry", "OCI", "CArchive", "fnrt"],
+                    exclude: ["cut-proxy.py"]),
     ],
     swiftLanguageModes: [.v6]
 )

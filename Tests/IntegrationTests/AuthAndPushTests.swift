@@ -1,0 +1,139 @@
+import Foundation
+import ImageStore
+import OCI
+import Registry
+import Testing
+
+@Suite(.enabled(if: Services.available, Services.skipReason), .serialized)
+struct AuthTests {
+    @Test func basicAuthNeedsTheRightPassword() async throws {
+        let repo = "\(Services.basic)/\(uniqueRepository("basic")):v1"
+        try TestImage.publish([TestImage.random(layers: 1, bytesPerLayer: 10_000)], to: repo, credentials: Services.credentials)
+        let ref = try ImageReference(parsing: repo)
+
+        let (anonymous, _) = try makePuller()
+        await #expect {
+            try await anonymous.pull(ref)
+        } throws: { "\($0)".contains("not authorized by \(Services.basic)") && "\($0)".contains("requires a user name and password") }
+
+        let (wrong, _) = try makePuller(credentials: Credentials(username: Services.credentials.username, password: "wrong"))
+        await #expect {
+            try await wrong.pull(ref)
+        } throws: { "\($0)".contains("not authorized by \(Services.basic)") && "\($0)".contains("UNAUTHORIZED") }
+
+        let (right, store) = try makePuller(credentials: Services.credentials)
+        _ = try await right.pull(ref)
+        #expect(try store.images().map(\.reference) == [repo])
+    }
+
+    @Test func bearerTokensAnonymousForPullAndWithCredentialsForPush() async throws {
+        let repository = uniqueRepository("token")
+        let repo = "\(Services.token)/\(repository):v1"
+        try TestImage.publish([TestImage.random(layers: 2, bytesPerLayer: 10_000)], to: repo, credentials: Services.credentials)
+        let ref = try ImageReference(parsing: repo)
+
+        // Anonymous token flow, as public registries offer it.
+        let (anonymous, store) = try makePuller()
+        _ = try await anonymous.pull(ref)
+        #expect(try store.images().map(\.reference) == [repo])
+
+        // An anonymous token carries no push right: the registry refuses.
+        let target = try ImageReference(parsing: "\(Services.token)/\(repository)-copy:v1")
+        await #expect {
+            try await ImagePusher(store: store, client: RegistryClient()).push(repo, to: target)
+        } throws: { "\($0)".contains("not authorized by \(Services.token)") }
+
+        // With credentials the token grants push.
+        let client = RegistryClient(credentials: CredentialStore(explicit: Services.credentials))
+        try await ImagePusher(store: store, client: client).push(repo, to: target)
+        let (again, _) = try makePuller()
+        _ = try await again.pull(target)
+
+        // Wrong credentials: the token server's answer is in the error.
+        let (wrong, _) = try makePuller(credentials: Credentials(username: "fnrt", password: "nope"))
+        await #expect {
+            try await wrong.pull(ref)
+        } throws: { "\($0)".contains("token server") && "\($0)".contains("401") && "\($0)".contains("wrong user name or password") }
+    }
+}
+
+@Suite(.enabled(if: Services.available, Services.skipReason), .serialized)
+struct PushTests {
+    @Test(arguments: [nil, Int64(100_000)])
+    func pushedImageIsWhatSkopeoAndAPullSee(chunkSize: Int64?) async throws {
+        let source = "\(Services.plain)/\(uniqueRepository("src")):v1"
+        try TestImage.publish([TestImage.random(layers: 2, bytesPerLayer: 400_000)], to: source)
+        let (puller, store) = try makePuller()
+        let pulled = try await puller.pull(try ImageReference(parsing: source))
+
+        let target = try ImageReference(parsing: "\(Services.plain)/\(uniqueRepository("dst")):pushed")
+        let digest = try await ImagePusher(store: store, client: RegistryClient(), chunkSize: chunkSize).push(source, to: target)
+        #expect(digest == pulled.manifestDescriptor.digest)
+        let inspect = try mustRun(["skopeo", "inspect", "--tls-verify=false", "docker://\(target)"])
+        #expect(inspect.contains(digest.description))
+
+        let (fresh, freshStore) = try makePuller()
+        let again = try await fresh.pull(target)
+        #expect(again.manifestDescriptor.digest == digest)
+        try verifyBlobs(freshStore)
+        // Pushing again uploads nothing: every blob is already there.
+        try await ImagePusher(store: store, client: RegistryClient(), chunkSize: chunkSize).push(source, to: target)
+    }
+
+    @Test func pushOfAnUnknownImageNamesIt() async throws {
+        let store = try ContentStore(root: temporaryDirectory("store"))
+        await #expect {
+            try await ImagePusher(store: store, client: RegistryClient()).push("nothing:here", to: try ImageReference(parsing: "\(Services.plain)/x:1"))
+        } throws: { "\($0)".contains("nothing:here is not in the store") }
+    }
+}
+
+@Suite(.enabled(if: Services.available, Services.skipReason), .serialized)
+struct CommandLineTests {
+    /// The fnrt binary built beside the test bundle.
+    static let fnrt = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("fnrt").path
+
+    func fnrt(_ arguments: [String], home: String, input: String? = nil) throws -> (Int32, String, String) {
+        try run(["FNRT_HOME=\(home)", "DOCKER_CONFIG=\(home)/docker", Self.fnrt] + arguments, input: input)
+    }
+
+    @Test func pullImagesAndFailures() throws {
+        let home = temporaryDirectory("home")
+        let repo = "\(Services.basic)/\(uniqueRepository("cli")):v1"
+        try TestImage.publish([TestImage.random(layers: 2, bytesPerLayer: 50_000)], to: repo, credentials: Services.credentials)
+
+        let (status, stdout, stderr) = try fnrt(["pull", "-q", "--username", Services.credentials.username, "--password-stdin", repo],
+                                                home: home, input: Services.credentials.password + "\n")
+        #expect(status == 0, "\(stderr)")
+        #expect(stdout.hasPrefix("\(repo)@sha256:"))
+        #expect(stdout.split(separator: "\n").count == 1)
+
+        let (_, listing, _) = try fnrt(["images", "-q"], home: home)
+        #expect(listing == repo + "\n")
+
+        // Not a terminal: plain lines, one per layer.
+        let (_, plain, _) = try fnrt(["pull", "--username", Services.credentials.username, "--password-stdin", repo],
+                                     home: home, input: Services.credentials.password)
+        #expect(plain.components(separatedBy: "Already exists").count == 3)
+        #expect(!plain.contains("\u{1B}["))
+
+        // Credentials from Docker's config.json.
+        try FileManager.default.createDirectory(atPath: home + "/docker", withIntermediateDirectories: true)
+        let auth = Data("\(Services.credentials.username):\(Services.credentials.password)".utf8).base64EncodedString()
+        try Data(#"{"auths":{"\#(Services.basic)":{"auth":"\#(auth)"}}}"#.utf8).write(to: URL(fileURLWithPath: home + "/docker/config.json"))
+        #expect(try fnrt(["pull", "-q", repo], home: home).0 == 0)
+
+        for (arguments, message) in [
+            (["pull", "\(Services.plain)/\(uniqueRepository("none")):x"], "not found"),
+            (["pull", "Bad Reference"], "invalid image reference"),
+            (["pull", "--platform", "linux", "busybox"], "invalid platform"),
+            (["push", "not/in/store:1"], "is not in the store"),
+        ] {
+            let (status, stdout, stderr) = try fnrt(arguments, home: home)
+            #expect(status != 0)
+            #expect(stdout.isEmpty)
+            #expect(stderr.hasPrefix("fnrt: ") && stderr.contains(message), "\(arguments): \(stderr)")
+            #expect(stderr.split(separator: "\n").count == 1, "one line: \(stderr)")
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import CArchive
+import Foundation
+import ImageStore
+import OCI
+import Registry
+import Synchronization
+import Testing
+
+/// The local services Scripts/services/start runs, as the tests reach them.
+enum Services {
+    static let environment = ProcessInfo.processInfo.environment
+    static let servicesDir = environment["FNRT_SERVICES_DIR"] ?? "/var/tmp/fnrt-services"
+    static let plain = "127.0.0.1:" + (environment["FNRT_REGISTRY_PORT"] ?? "5000")
+    static let basic = "127.0.0.1:" + (environment["FNRT_AUTH_REGISTRY_PORT"] ?? "5001")
+    static let token = "127.0.0.1:" + (environment["FNRT_TOKEN_REGISTRY_PORT"] ?? "5002")
+    static let credentials = Credentials(username: environment["FNRT_REGISTRY_USER"] ?? "fnrt",
+                                         password: environment["FNRT_REGISTRY_SECRET"] ?? "fnrt-secret")
+    static let inCI = environment["CI"] == "true"
+
+    /// True when the plain registry answers. In CI the tests run regardless
+    /// (and fail if it is down): there the services must be up.
+    static let available: Bool = {
+        if inCI { return true }
+        let (status, _, _) = (try? run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://\(plain)/v2/"])) ?? (1, "", "")
+        return status == 0
+    }()
+
+    static let skipReason: Comment = "the local registries are not running: start them with Scripts/services/start"
+}
+
+/// Runs a command; returns its exit status, standard output and standard error.
+@discardableResult
+func run(_ arguments: [String], input: String? = nil) throws -> (Int32, String, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe(), inPipe = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = inPipe
+    try process.run()
+    if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
+    try inPipe.fileHandleForWriting.close()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+/// Runs a command that must succeed.
+@discardableResult
+func mustRun(_ arguments: [String]) throws -> String {
+    let (status, stdout, stderr) = try run(arguments)
+    guard status == 0 else {
+        throw TestFailure("\(arguments.joined(separator: " ")) exited \(status): \(stderr)")
+    }
+    return stdout
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+func temporaryDirectory(_ prefix: String) -> String {
+    let path = NSTemporaryDirectory() + "\(prefix)-\(UUID().uuidString.prefix(8))"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// A tar+gzip layer built with libarchive from files (path -> content).
+func gzipLayer(_ files: [(String, Data)]) throws -> Data {
+    let path = temporaryDirectory("layer") + "/layer.tar.gz"
+    let archive = archive_write_new()
+    defer { archive_write_free(archive) }
+    archive_write_set_format_pax_restricted(archive)
+    archive_write_add_filter_gzip(archive)
+    guard archive_write_open_filename(archive, path) == ARCHIVE_OK else { throw TestFailure("archive open") }
+    var directories = Set<String>()
+    for (name, content) in files {
+        var parts = name.split(separator: "/").dropLast().map(String.init)
+        var prefix = ""
+        while !parts.isEmpty {
+            prefix += (prefix.isEmpty ? "" : "/") + parts.removeFirst()
+            if directories.insert(prefix).inserted { try writeEntry(archive, prefix + "/", nil) }
+        }
+        try writeEntry(archive, name, content)
+    }
+    archive_write_close(archive)
+    return try Data(contentsOf: URL(fileURLWithPath: path))
+}
+
+private func writeEntry(_ archive: OpaquePointer?, _ name: String, _ content: Data?) throws {
+    let entry = archive_entry_new()
+    defer { archive_entry_free(entry) }
+    archive_entry_set_pathname(entry, name)
+    archive_entry_set_filetype(entry, content == nil ? CARCHIVE_AE_IFDIR : CARCHIVE_AE_IFREG)
+    archive_entry_set_perm(entry, content == nil ? 0o755 : 0o644)
+    archive_entry_set_size(entry, la_int64_t(content?.count ?? 0))
+    archive_entry_set_mtime(entry, 1_700_000_000, 0)
+    guard archive_write_header(archive, entry) == ARCHIVE_OK else { throw TestFailure("archive header: \(name)") }
+    if let content, !content.isEmpty {
+        _ = content.withUnsafeBytes { archive_write_data(archive, $0.baseAddress, $0.count) }
+    }
+}
+
+/// Builds images in an OCI layout (fnrt's own store code writes it) and
+/// publishes them with skopeo, so every test pulls something a real peer pushed.
+struct TestImage {
+    /// One platform's files, one layer per element.
+    var layers: [[(String, Data)]]
+    var platform = Platform.current
+
+    /// Unique random content, so that no two tests share blobs by accident.
+    static func random(layers: Int, bytesPerLayer: Int, platform: Platform = .current) -> TestImage {
+        TestImage(layers: (0..<layers).map { n in
+            [("layer\(n)/data.bin", Data((0..<bytesPerLayer).map { _ in UInt8.random(in: 0...255) })),
+             ("layer\(n)/name.txt", Data("layer \(n) \(UUID())\n".utf8))]
+        }, platform: platform)
+    }
+
+    /// Writes the image to `store` and returns its manifest descriptor.
+    func write(to store: ContentStore) throws -> Descriptor {
+        var diffIDs: [Digest] = []
+        var descriptors: [Descriptor] = []
+        for files in layers {
+            let layer = try gzipLayer(files)
+            descriptors.append(try store.write(layer, mediaType: MediaType.ociLayerGzip))
+            diffIDs.append(Digest.sha256(of: try gunzip(layer)))
+        }
+        let config = ImageConfig(platform: platform, config: .init(Cmd: ["/hello"]), diffIDs: diffIDs, created: "2026-01-01T00:00:00Z")
+        let configDescriptor = try store.write(try JSONEncoder().encode(config), mediaType: MediaType.ociConfig)
+        let manifest = Manifest(config: configDescriptor, layers: descriptors)
+        var descriptor = try store.write(try JSONEncoder().encode(manifest), mediaType: MediaType.ociManifest)
+        descriptor.platform = platform
+        return descriptor
+    }
+
+    /// Pushes images to `destination` with skopeo (an index when several).
+    static func publish(_ images: [TestImage], to destination: String, credentials: Credentials? = nil) throws {
+        let layout = temporaryDirectory("layout")
+        let store = try ContentStore(root: layout)
+        let manifests = try images.map { try $0.write(to: store) }
+        if manifests.count == 1 {
+            try store.tag(manifests[0], as: "image")
+        } else {
+            let index = try store.write(try JSONEncoder().encode(Index(manifests: manifests)), mediaType: MediaType.ociIndex)
+            try store.tag(index, as: "image")
+        }
+        var arguments = ["skopeo", "copy", "-q", "--dest-tls-verify=false"]
+        if manifests.count > 1 { arguments.append("--all") }
+        if let credentials { arguments += ["--dest-creds", "\(credentials.username):\(credentials.password)"] }
+        try mustRun(arguments + ["oci:\(layout):image", "docker://\(destination)"])
+        try? FileManager.default.removeItem(atPath: layout)
+    }
+}
+
+func gunzip(_ data: Data) throws -> Data {
+    let dir = temporaryDirectory("gunzip")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try data.write(to: URL(fileURLWithPath: dir + "/l.gz"))
+    try mustRun(["gzip", "-d", dir + "/l.gz"])
+    return try Data(contentsOf: URL(fileURLWithPath: dir + "/l"))
+}
+
+/// A fresh store and a puller with fast retries.
+func makePuller(credentials: Credentials? = nil) throws -> (ImagePuller, ContentStore) {
+    let store = try ContentStore(root: temporaryDirectory("store"))
+    var options = RegistryClientOptions()
+    options.retryDelay = .milliseconds(20)
+    let client = RegistryClient(credentials: CredentialStore(explicit: credentials), options: options)
+    return (ImagePuller(store: store, client: client), store)
+}
+
+/// A unique repository name for one test.
+func uniqueRepository(_ name: String) -> String { "test/\(name)-\(UUID().uuidString.prefix(8).lowercased())" }
+
+/// Checks every blob file in the store against its digest.
+func verifyBlobs(_ store: ContentStore) throws {
+    let dir = store.root + "/blobs/sha256"
+    for name in try FileManager.default.contentsOfDirectory(atPath: dir) {
+        let digest = Digest.sha256(of: try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(name)")))
+        #expect(digest.encoded == name, "blob \(name) does not match its name")
+    }
+}
+
+/// A value shared with concurrent closures.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    var value: Value { mutex.withLock { $0 } }
+    func update(_ change: (inout Value) -> Void) { mutex.withLock { change(&$0) } }
+}
