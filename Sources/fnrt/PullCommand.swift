@@ -33,7 +33,7 @@ struct Pull: AsyncParsableCommand {
             display?.finish()
             let elapsed = ContinuousClock.now - started
             if quiet {
-                print("\(ref)@\(image.manifestDescriptor.digest)".replacingOccurrences(of: "@\(image.manifestDescriptor.digest)@", with: "@"))
+                print(ref.digest == nil ? "\(ref)@\(image.manifestDescriptor.digest)" : ref.description)
             } else {
                 print("Pulled \(ref) (\(image.config.platform)) digest \(image.manifestDescriptor.digest) in \(formatDuration(elapsed))")
             }
