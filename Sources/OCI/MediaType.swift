@@ -26,7 +26,7 @@ public enum MediaType {
     /// How a layer's bytes are compressed, from its media type.
     public static func layerCompression(_ mediaType: String) -> LayerCompression? {
         switch mediaType {
-        case ociLayer, "application/vnd.docker.image.rootfs.diff.tar": .none
+        case ociLayer, "application/vnd.docker.image.rootfs.diff.tar": LayerCompression.none
         case ociLayerGzip, dockerLayerGzip, dockerForeignLayerGzip, ociLayerNondistributableGzip: .gzip
         case ociLayerZstd, "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd": .zstd
         default: nil

@@ -151,7 +151,7 @@ final class CutProxy: Sendable {
 
     init(targetPort: Int, match: String, cutAfter: Int) throws {
         logPath = temporaryDirectory("proxy") + "/log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         output = FileHandle(forWritingAtPath: logPath)!
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
