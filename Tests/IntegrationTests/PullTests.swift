@@ -22,6 +22,10 @@ struct PullTests {
         // skopeo reads the layout and agrees on the digest.
         let inspect = try mustRun(["skopeo", "inspect", "oci:\(store.root):\(repo)"])
         #expect(inspect.contains(pulled.manifestDescriptor.digest.description))
+        // skopeo copies from the layout to a registry, and the registry gets the same manifest.
+        let copy = "\(Services.plain)/\(uniqueRepository("copied")):v1"
+        try mustRun(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--preserve-digests", "oci:\(store.root):\(repo)", "docker://\(copy)"])
+        #expect(try mustRun(["skopeo", "inspect", "--tls-verify=false", "docker://\(copy)"]).contains(pulled.manifestDescriptor.digest.description))
         // umoci unpacks it to the files that were pushed.
         let bundle = temporaryDirectory("bundle") + "/b"
         try mustRun(["umoci", "unpack", "--rootless", "--image", "\(store.root):\(repo)", bundle])
