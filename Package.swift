@@ -37,10 +37,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Builders of test layers and images, shared by the test targets.
+        .target(name: "TestSupport", dependencies: ["ImageStore", "OCI", "CArchive"], path: "Tests/TestSupport"),
+
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI"]),
-        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["ImageStore", "Registry", "OCI", "CArchive", "fnrt"],
+        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "TestSupport", "CArchive"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ImageStore", "Registry", "OCI", "TestSupport", "fnrt"],
                     exclude: ["cut-proxy.py"]),
     ],
     swiftLanguageModes: [.v6]

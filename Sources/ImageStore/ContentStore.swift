@@ -36,7 +36,10 @@ public final class ContentStore: Sendable {
     public init(root: String) throws {
         self.root = root
         self.ingestDirectory = root + "/ingest"
-        for dir in [root, root + "/blobs", root + "/blobs/sha256", ingestDirectory] {
+        do { try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) } catch {
+            throw StoreError.io(path: root, operation: "create", errno: errno)
+        }
+        for dir in [root + "/blobs", root + "/blobs/sha256", ingestDirectory] {
             if mkdir(dir, 0o755) != 0, errno != EEXIST { throw StoreError.io(path: dir, operation: "create", errno: errno) }
         }
         if access(root + "/oci-layout", F_OK) != 0 {

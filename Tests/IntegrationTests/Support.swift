@@ -1,10 +1,10 @@
-import CArchive
 import Foundation
 import ImageStore
 import OCI
 import Registry
 import Synchronization
 import Testing
+import TestSupport
 
 /// The local services Scripts/services/start runs, as the tests reach them.
 enum Services {
@@ -68,42 +68,6 @@ func temporaryDirectory(_ prefix: String) -> String {
     return path
 }
 
-/// A tar+gzip layer built with libarchive from files (path -> content).
-func gzipLayer(_ files: [(String, Data)]) throws -> Data {
-    let path = temporaryDirectory("layer") + "/layer.tar.gz"
-    let archive = archive_write_new()
-    defer { archive_write_free(archive) }
-    archive_write_set_format_pax_restricted(archive)
-    archive_write_add_filter_gzip(archive)
-    guard archive_write_open_filename(archive, path) == ARCHIVE_OK else { throw TestFailure("archive open") }
-    var directories = Set<String>()
-    for (name, content) in files {
-        var parts = name.split(separator: "/").dropLast().map(String.init)
-        var prefix = ""
-        while !parts.isEmpty {
-            prefix += (prefix.isEmpty ? "" : "/") + parts.removeFirst()
-            if directories.insert(prefix).inserted { try writeEntry(archive, prefix + "/", nil) }
-        }
-        try writeEntry(archive, name, content)
-    }
-    archive_write_close(archive)
-    return try Data(contentsOf: URL(fileURLWithPath: path))
-}
-
-private func writeEntry(_ archive: OpaquePointer?, _ name: String, _ content: Data?) throws {
-    let entry = archive_entry_new()
-    defer { archive_entry_free(entry) }
-    archive_entry_set_pathname(entry, name)
-    archive_entry_set_filetype(entry, content == nil ? CARCHIVE_AE_IFDIR : CARCHIVE_AE_IFREG)
-    archive_entry_set_perm(entry, content == nil ? 0o755 : 0o644)
-    archive_entry_set_size(entry, la_int64_t(content?.count ?? 0))
-    archive_entry_set_mtime(entry, 1_700_000_000, 0)
-    guard archive_write_header(archive, entry) == ARCHIVE_OK else { throw TestFailure("archive header: \(name)") }
-    if let content, !content.isEmpty {
-        _ = content.withUnsafeBytes { archive_write_data(archive, $0.baseAddress, $0.count) }
-    }
-}
-
 /// Builds images in an OCI layout (fnrt's own store code writes it) and
 /// publishes them with skopeo, so every test pulls something a real peer pushed.
 struct TestImage {
@@ -124,9 +88,9 @@ struct TestImage {
         var diffIDs: [Digest] = []
         var descriptors: [Descriptor] = []
         for files in layers {
-            let layer = try gzipLayer(files)
+            let layer = try makeLayer(files.map { TarEntry.file($0.0, $0.1) })
             descriptors.append(try store.write(layer, mediaType: MediaType.ociLayerGzip))
-            diffIDs.append(Digest.sha256(of: try gunzip(layer)))
+            diffIDs.append(try diffID(layer))
         }
         let config = ImageConfig(platform: platform, config: .init(Cmd: ["/hello"]), diffIDs: diffIDs, created: "2026-01-01T00:00:00Z")
         let configDescriptor = try store.write(try JSONEncoder().encode(config), mediaType: MediaType.ociConfig)
@@ -153,14 +117,6 @@ struct TestImage {
         try mustRun(arguments + ["oci:\(layout):image", "docker://\(destination)"])
         try? FileManager.default.removeItem(atPath: layout)
     }
-}
-
-func gunzip(_ data: Data) throws -> Data {
-    let dir = temporaryDirectory("gunzip")
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    try data.write(to: URL(fileURLWithPath: dir + "/l.gz"))
-    try mustRun(["gzip", "-d", dir + "/l.gz"])
-    return try Data(contentsOf: URL(fileURLWithPath: dir + "/l"))
 }
 
 /// A fresh store and a puller with fast retries.

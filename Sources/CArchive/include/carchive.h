@@ -3,6 +3,8 @@
 /* libarchive, with its file-type macros (casts Swift cannot import) as constants. */
 #include <archive.h>
 #include <archive_entry.h>
+/* For writing entries' extended attributes, which Glibc's Swift module leaves out. */
+#include <sys/xattr.h>
 
 static const unsigned int CARCHIVE_AE_IFREG = AE_IFREG;
 static const unsigned int CARCHIVE_AE_IFDIR = AE_IFDIR;
