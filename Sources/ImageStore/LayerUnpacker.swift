@@ -181,7 +181,12 @@ final class LayerUnpacker {
                 throw UnpackError.unsafeEntry(layer: layer, entry: name, reason: "hardlink to the root directory")
             }
             let targetParent: Int32
-            do { targetParent = try root.openDirectory(target.dropLast(), create: false) } catch { throw mapped(error) }
+            do { targetParent = try root.openDirectory(target.dropLast(), create: false) } catch {
+                if case .system(_, _, ENOENT) = error {
+                    throw UnpackError.unsafeEntry(layer: layer, entry: name, reason: "hardlink target '\(targetName)' does not exist")
+                }
+                throw mapped(error)
+            }
             defer { close(targetParent) }
             var st = stat()
             guard fstatat(targetParent, targetLeaf, &st, AT_SYMLINK_NOFOLLOW) == 0 else {

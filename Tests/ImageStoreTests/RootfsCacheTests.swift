@@ -1,0 +1,57 @@
+import Foundation
+import ImageStore
+import OCI
+import Testing
+import TestSupport
+
+@Suite struct RootfsCacheTests {
+    let sandbox = NSTemporaryDirectory() + "cache-\(UUID().uuidString.prefix(8))"
+
+    @Test func unpacksOnceAndSharesBaseLayersWithoutTouchingThem() throws {
+        let store = try ContentStore(root: sandbox + "/store")
+        let base = try makeLayer([.directory("etc"), .text("etc/os-release", "base"), .text("etc/shared", "from base")])
+        let runtime = try makeLayer([.directory("usr"), .text("usr/runtime", "rt")])
+        let functionV1 = try makeLayer([.text("func", "v1")])
+        let functionV2 = try makeLayer([.text("func", "v2"), .text("etc/shared", "changed by v2"), .whiteout("usr/runtime")])
+        let v1 = try storeImage([base, runtime, functionV1], in: store, as: "fn:v1")
+        let v2 = try storeImage([base, runtime, functionV1, functionV2], in: store, as: "fn:v2")
+        let cache = try Unpacker(store: store, cacheDirectory: sandbox + "/rootfs")
+
+        let first = try cache.rootfs(for: v1.layers)
+        #expect(first.layersApplied == 3 && first.layersReused == 0)
+        let again = try cache.rootfs(for: v1.layers)
+        #expect(again.path == first.path && again.layersApplied == 0, "a cached root is reused as it is")
+
+        let second = try cache.rootfs(for: v2.layers)
+        #expect(second.layersReused == 3 && second.layersApplied == 1, "v2 starts from v1's root")
+        func read(_ root: String, _ path: String) -> String? {
+            FileManager.default.contents(atPath: "\(root)/\(path)").map { String(decoding: $0, as: UTF8.self) }
+        }
+        #expect(read(second.path, "func") == "v2")
+        #expect(read(second.path, "etc/shared") == "changed by v2")
+        #expect(read(second.path, "usr/runtime") == nil)
+        // The root v2 started from is exactly as it was.
+        #expect(read(first.path, "func") == "v1")
+        #expect(read(first.path, "etc/shared") == "from base")
+        #expect(read(first.path, "usr/runtime") == "rt")
+        // Only finished roots are in the cache directory.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox + "/rootfs").sorted() == [first.path, second.path].map { ($0 as NSString).lastPathComponent }.sorted())
+    }
+
+    @Test func aFailedUnpackLeavesNoRootBehind() throws {
+        let store = try ContentStore(root: sandbox + "/store")
+        let manifest = try storeImage([try makeLayer([.text("ok", "x")]), try makeLayer([.text("../bad", "x")])], in: store, as: "bad")
+        let cache = try Unpacker(store: store, cacheDirectory: sandbox + "/rootfs")
+        #expect(throws: UnpackError.self) { try cache.rootfs(for: manifest.layers) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox + "/rootfs").isEmpty)
+    }
+
+    @Test func refusesLayersThatAreNotTar() throws {
+        let store = try ContentStore(root: sandbox + "/store")
+        let blob = try store.write(Data("{}".utf8), mediaType: "application/vnd.example.not-a-layer")
+        let cache = try Unpacker(store: store, cacheDirectory: sandbox + "/rootfs")
+        #expect {
+            try cache.rootfs(for: [blob])
+        } throws: { "\($0)".contains("application/vnd.example.not-a-layer is not a tar layer") }
+    }
+}
