@@ -2,9 +2,10 @@
 """Writes an OCI image layout holding one image of N layers of random
 (incompressible) bytes, for the pull and unpack benchmarks.
 
-usage: make-image.py DIR REF --layers 5 --layer-mib 48 [--files-per-layer 1] [--seed 1]
+usage: make-image.py DIR REF --layers 5 --layer-mib 48 [--files-per-layer 1]
+                     [--small-files 0 --small-size 4096] [--gzip] [--seed 1]
 """
-import argparse, hashlib, io, json, os, random, tarfile, time
+import argparse, hashlib, io, json, os, random, tarfile, time, zlib
 
 
 def blob(root, data, media_type):
@@ -23,6 +24,9 @@ def main():
     p.add_argument("--layers", type=int, default=5)
     p.add_argument("--layer-mib", type=int, default=48)
     p.add_argument("--files-per-layer", type=int, default=1)
+    p.add_argument("--small-files", type=int, default=0, help="small files per layer, besides the large ones")
+    p.add_argument("--small-size", type=int, default=4096)
+    p.add_argument("--gzip", action="store_true", help="gzip the layers (level 1)")
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
     rng = random.Random(a.seed)
@@ -40,9 +44,22 @@ def main():
                 info = tarfile.TarInfo(f"layer{n}/file{i}.bin")
                 info.size, info.mode, info.mtime = len(data), 0o644, 1700000000
                 tar.addfile(info, io.BytesIO(data))
+            for i in range(a.small_files):
+                if i % 100 == 0:
+                    d = tarfile.TarInfo(f"layer{n}/small{i // 100}")
+                    d.type, d.mode, d.mtime = tarfile.DIRTYPE, 0o755, 1700000000
+                    tar.addfile(d)
+                data = rng.randbytes(a.small_size)
+                info = tarfile.TarInfo(f"layer{n}/small{i // 100}/f{i}.txt")
+                info.size, info.mode, info.mtime = len(data), 0o644, 1700000000
+                tar.addfile(info, io.BytesIO(data))
         data = buf.getvalue()
-        layers.append(blob(a.dir, data, "application/vnd.oci.image.layer.v1.tar"))
-        diff_ids.append(layers[-1]["digest"])
+        diff_ids.append("sha256:" + hashlib.sha256(data).hexdigest())
+        if a.gzip:
+            c = zlib.compressobj(1, zlib.DEFLATED, 31)
+            layers.append(blob(a.dir, c.compress(data) + c.flush(), "application/vnd.oci.image.layer.v1.tar+gzip"))
+        else:
+            layers.append(blob(a.dir, data, "application/vnd.oci.image.layer.v1.tar"))
     config = {"architecture": "amd64", "os": "linux", "created": "2026-01-01T00:00:00Z",
               "config": {"Cmd": ["/bin/true"]}, "rootfs": {"type": "layers", "diff_ids": diff_ids}}
     cfg = blob(a.dir, json.dumps(config, sort_keys=True).encode(), "application/vnd.oci.image.config.v1+json")

@@ -93,9 +93,10 @@ struct Push: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let sourceName = (try? ImageReference(parsing: source))?.description ?? source
+            let store = try openStore()
+            let sourceName = storeName(source, in: store)
             let target = try ImageReference(parsing: destination ?? sourceName)
-            let pusher = ImagePusher(store: try openStore(), client: try registry.makeClient(),
+            let pusher = ImagePusher(store: store, client: try registry.makeClient(),
                                      chunkSize: chunkMiB > 0 ? chunkMiB << 20 : nil)
             let digest = try await pusher.push(sourceName, to: target)
             print("Pushed \(target) digest \(digest)")

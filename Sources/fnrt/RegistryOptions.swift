@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ImageStore
+import OCI
 import Registry
 
 /// Options shared by commands that talk to a registry.
@@ -43,4 +44,12 @@ func openStore() throws -> ContentStore {
 func fail(_ error: any Error) -> ExitCode {
     FileHandle.standardError.write(Data("fnrt: \(error)\n".utf8))
     return ExitCode.failure
+}
+
+/// The name an image has in the store: as typed when an image has exactly
+/// that name, else normalized the way pulls name images (`busybox` is
+/// `docker.io/library/busybox:latest`).
+func storeName(_ reference: String, in store: ContentStore) -> String {
+    if (try? store.resolve(reference)) != nil { return reference }
+    return (try? ImageReference(parsing: reference))?.description ?? reference
 }

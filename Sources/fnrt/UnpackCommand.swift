@@ -23,7 +23,7 @@ struct Unpack: AsyncParsableCommand {
     func run() async throws {
         do {
             let store = try openStore()
-            let name = (try? ImageReference(parsing: reference))?.description ?? reference
+            let name = storeName(reference, in: store)
             let unpacker = try Unpacker(store: store, home: try FnrtHome.fromEnvironment(),
                                         limits: UnpackLimits(maxBytes: maxMiB << 20, maxEntries: maxEntries))
             let started = ContinuousClock.now
