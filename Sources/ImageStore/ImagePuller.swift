@@ -32,6 +32,8 @@ public struct PulledImage: Sendable {
     public var manifestDescriptor: Descriptor
     public var manifest: Manifest
     public var config: ImageConfig
+    /// The unpacked root, when the pull was asked to unpack.
+    public var rootfs: UnpackReport?
 }
 
 /// Errors of a pull that are not the registry's or the store's own.
@@ -63,7 +65,9 @@ public final class ImagePuller: Sendable {
         self.client = client
     }
 
-    public func pull(_ reference: ImageReference, options: PullOptions = PullOptions(),
+    /// Pulls `reference`; with `unpacker`, also builds its root filesystem,
+    /// applying each layer as soon as it and those below it are in the store.
+    public func pull(_ reference: ImageReference, options: PullOptions = PullOptions(), unpacker: Unpacker? = nil,
                      events: @escaping @Sendable (PullEvent) -> Void = { _ in }) async throws -> PulledImage {
         var fetched = try await client.manifest(reference)
         if case .index(let index) = fetched.document {
@@ -94,12 +98,38 @@ public final class ImagePuller: Sendable {
             throw PullError.invalidConfig(manifest.config.digest, reason: "\(error)")
         }
 
-        try await fetchLayers(reference, manifest.layers, concurrency: options.maxConcurrentDownloads, events: events)
+        var rootfs: UnpackReport?
+        if let unpacker {
+            let arrivals = LayerArrivals(count: manifest.layers.count)
+            async let unpacked = Self.runBlocking {
+                try unpacker.rootfs(for: manifest.layers, waitForLayer: arrivals.wait)
+            }
+            do {
+                try await fetchLayers(reference, manifest.layers, concurrency: options.maxConcurrentDownloads) { event in
+                    if case .layerDone(let digest, _) = event { arrivals.arrived(manifest.layers.indices.filter { manifest.layers[$0].digest == digest }) }
+                    events(event)
+                }
+            } catch {
+                arrivals.fail(error)
+                _ = try? await unpacked
+                throw error
+            }
+            rootfs = try await unpacked
+        } else {
+            try await fetchLayers(reference, manifest.layers, concurrency: options.maxConcurrentDownloads, events: events)
+        }
 
         var descriptor = try store.write(fetched.data, mediaType: fetched.mediaType)
         descriptor.platform = config.platform
         try store.tag(descriptor, as: reference.description)
-        return PulledImage(reference: reference, manifestDescriptor: descriptor, manifest: manifest, config: config)
+        return PulledImage(reference: reference, manifestDescriptor: descriptor, manifest: manifest, config: config, rootfs: rootfs)
+    }
+
+    /// Runs blocking file system work on a thread of its own, off Swift's cooperative pool.
+    static func runBlocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+        }
     }
 
     private func fetchLayers(_ reference: ImageReference, _ layers: [Descriptor], concurrency: Int,
@@ -176,5 +206,38 @@ actor InFlight<Key: Hashable & Sendable> {
         tasks[key] = task
         defer { tasks[key] = nil }
         return try await task.value
+    }
+}
+
+/// Which layers of a pull are in the store, for an unpack that waits on them.
+final class LayerArrivals: Sendable {
+    private struct State { var arrived: [Bool]; var failure: (any Error)? }
+    private let condition = NSCondition()
+    private nonisolated(unsafe) var state: State  // guarded by `condition`
+
+    init(count: Int) { state = State(arrived: Array(repeating: false, count: count)) }
+
+    func arrived(_ indices: [Int]) {
+        condition.lock()
+        indices.forEach { state.arrived[$0] = true }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func fail(_ error: any Error) {
+        condition.lock()
+        state.failure = error
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Blocks until layer `index` is in the store; throws when the pull failed.
+    func wait(_ index: Int) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while !state.arrived[index] {
+            if let failure = state.failure { throw failure }
+            condition.wait()
+        }
     }
 }

@@ -62,7 +62,10 @@ public final class Unpacker: Sendable {
     }
 
     /// The cached root of `layers`, unpacking it (once) if needed.
-    public func rootfs(for layers: [Descriptor]) throws -> UnpackReport {
+    /// `waitForLayer(i)` is called before layer `i` is read and may block until
+    /// that blob is in the store: a pull unpacks each layer as soon as it and
+    /// the ones below it have arrived, while later ones still download.
+    public func rootfs(for layers: [Descriptor], waitForLayer: (Int) throws -> Void = { _ in }) throws -> UnpackReport {
         let keys = Self.chainKeys(layers)
         guard let key = keys.last else {
             throw UnpackError.unsafeEntry(layer: "image", entry: "", reason: "an image with no layers has no root filesystem")
@@ -75,7 +78,7 @@ public final class Unpacker: Sendable {
         let prefix = keys.indices.dropLast().reversed().first { access("\(cacheDirectory)/\(keys[$0])", F_OK) == 0 }.map { $0 + 1 } ?? 0
         let temporary = "\(cacheDirectory)/.tmp-\(UUID().uuidString)"
         var report = try build(layers, reusing: prefix > 0 ? "\(cacheDirectory)/\(keys[prefix - 1])" : nil,
-                               from: prefix, at: temporary)
+                               from: prefix, at: temporary, waitForLayer: waitForLayer)
         if rename(temporary, path) != 0 {
             let code = errno
             RootDirectory.removeTree(temporary)
@@ -104,7 +107,8 @@ public final class Unpacker: Sendable {
         return report
     }
 
-    private func build(_ layers: [Descriptor], reusing base: String?, from start: Int, at temporary: String) throws -> UnpackReport {
+    private func build(_ layers: [Descriptor], reusing base: String?, from start: Int, at temporary: String,
+                       waitForLayer: (Int) throws -> Void = { _ in }) throws -> UnpackReport {
         do {
             if let base {
                 try TreeCloner.clone(base, to: temporary)
@@ -119,6 +123,7 @@ public final class Unpacker: Sendable {
                 guard MediaType.layerCompression(layer.mediaType) != nil else {
                     throw UnpackError.unsupportedMediaType(layer: name, mediaType: layer.mediaType)
                 }
+                try waitForLayer(index)
                 let blob = store.blobPath(layer.digest)
                 let fd = open(blob, O_RDONLY | O_CLOEXEC)
                 guard fd >= 0 else { throw StoreError.io(path: blob, operation: "open", errno: errno) }

@@ -19,6 +19,9 @@ struct Pull: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only the pulled reference and digest.")
     var quiet = false
 
+    @Flag(help: "Also unpack the image into the root filesystem cache ($FNRT_HOME/rootfs), each layer as soon as it arrives.")
+    var unpack = false
+
     @OptionGroup var registry: RegistryOptions
 
     func run() async throws {
@@ -26,16 +29,19 @@ struct Pull: AsyncParsableCommand {
             let ref = try ImageReference(parsing: reference)
             let options = PullOptions(platform: try platform.map { try Platform(parsing: $0) } ?? .current,
                                       maxConcurrentDownloads: parallel)
-            let puller = ImagePuller(store: try openStore(), client: try registry.makeClient())
+            let store = try openStore()
+            let puller = ImagePuller(store: store, client: try registry.makeClient())
+            let unpacker = unpack ? try Unpacker(store: store, home: try FnrtHome.fromEnvironment()) : nil
             let display = quiet ? nil : PullProgress(terminal: isatty(STDOUT_FILENO) == 1)
             let started = ContinuousClock.now
-            let image = try await puller.pull(ref, options: options) { event in display?.handle(event) }
+            let image = try await puller.pull(ref, options: options, unpacker: unpacker) { event in display?.handle(event) }
             display?.finish()
             let elapsed = ContinuousClock.now - started
             if quiet {
                 print(ref.digest == nil ? "\(ref)@\(image.manifestDescriptor.digest)" : ref.description)
             } else {
                 print("Pulled \(ref) (\(image.config.platform)) digest \(image.manifestDescriptor.digest) in \(formatDuration(elapsed))")
+                if let rootfs = image.rootfs { print("Root filesystem: \(rootfs.path)") }
             }
         } catch {
             throw fail(error)

@@ -123,7 +123,16 @@ struct CommandLineTests {
         try Data(#"{"auths":{"\#(Services.basic)":{"auth":"\#(auth)"}}}"#.utf8).write(to: URL(fileURLWithPath: home + "/docker/config.json"))
         #expect(try fnrt(["pull", "-q", repo], home: home).0 == 0)
 
+        // Unpack into a new directory; an existing one is refused.
+        let target = home + "/unpacked"
+        let (unpackStatus, unpacked, unpackError) = try fnrt(["unpack", repo, target], home: home)
+        #expect(unpackStatus == 0, "\(unpackError)")
+        #expect(unpacked.contains("2 layers"))
+        #expect(FileManager.default.fileExists(atPath: target + "/layer1/data.bin"))
+
         for (arguments, message) in [
+            (["unpack", repo, target], "File exists"),
+            (["unpack", "nothing:here", home + "/x"], "is not in the store"),
             (["pull", "\(Services.plain)/\(uniqueRepository("none")):x"], "not found"),
             (["pull", "Bad Reference"], "invalid image reference"),
             (["pull", "--platform", "linux", "busybox"], "invalid platform"),

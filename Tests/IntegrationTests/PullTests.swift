@@ -40,6 +40,22 @@ struct PullTests {
         #expect(cached.value == [true, true, true])
     }
 
+    @Test func unpacksLayersAsTheyArrive() async throws {
+        let repo = "\(Services.plain)/\(uniqueRepository("unpack")):v1"
+        let image = TestImage.random(layers: 4, bytesPerLayer: 400_000)
+        try TestImage.publish([image], to: repo)
+        let (puller, store) = try makePuller()
+        let unpacker = try Unpacker(store: store, cacheDirectory: store.root + "/../rootfs")
+        let pulled = try await puller.pull(try ImageReference(parsing: repo), unpacker: unpacker)
+        let rootfs = try #require(pulled.rootfs)
+        #expect(rootfs.layersApplied == 4)
+        for (name, content) in image.layers.flatMap({ $0 }) {
+            #expect(FileManager.default.contents(atPath: "\(rootfs.path)/\(name)") == content)
+        }
+        // The next cold start finds the root in the cache.
+        #expect(try unpacker.rootfs(for: pulled.manifest.layers).layersApplied == 0)
+    }
+
     @Test func choosesThePlatformFromAnIndex() async throws {
         let repo = "\(Services.plain)/\(uniqueRepository("multi")):v1"
         let arm64 = try Platform(parsing: "linux/arm64/v8")
