@@ -31,6 +31,16 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The Swift FDK: Fn's function contract with nothing but the C library.
+        .target(name: "FDK"),
+        // Sample functions, used by the tests, the demo and the benchmarks.
+        .executableTarget(name: "hello", dependencies: ["FDK"], path: "Sources/Functions/hello"),
+        .executableTarget(name: "echo", dependencies: ["FDK"], path: "Sources/Functions/echo"),
+        .executableTarget(name: "sleep", dependencies: ["FDK"], path: "Sources/Functions/sleep"),
+        .executableTarget(name: "fail", dependencies: ["FDK"], path: "Sources/Functions/fail"),
+        .executableTarget(name: "crash", dependencies: ["FDK"], path: "Sources/Functions/crash"),
+        .executableTarget(name: "slowstart", dependencies: ["FDK"], path: "Sources/Functions/slowstart"),
+        .executableTarget(name: "neverlisten", path: "Sources/Functions/neverlisten"),
         .executableTarget(name: "fnrt", dependencies: [
             "OCI", "Registry", "ImageStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
