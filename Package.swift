@@ -21,8 +21,10 @@ let package = Package(
         .target(name: "CArchive", linkerSettings: [.linkedLibrary("archive")]),
 
         .target(name: "OCI", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // HTTP/1.1 over libcurl (TCP or a Unix socket): the registry's and Docker's transport.
+        .target(name: "CurlHTTP", dependencies: ["CCurl"]),
         .target(name: "Registry", dependencies: [
-            "OCI", "CCurl",
+            "OCI", "CurlHTTP",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -51,7 +53,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["ImageStore", "OCI", "CArchive"], path: "Tests/TestSupport"),
 
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "CurlHTTP", "OCI"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "TestSupport", "CArchive"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ImageStore", "Registry", "OCI", "TestSupport", "fnrt"],
                     exclude: ["cut-proxy.py"]),

@@ -1,3 +1,4 @@
+import CurlHTTP
 import Foundation
 
 /// A user name and password (or identity token) for a registry.

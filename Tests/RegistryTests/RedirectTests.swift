@@ -2,6 +2,7 @@ import Foundation
 import OCI
 import Synchronization
 import Testing
+import CurlHTTP
 @testable import Registry
 
 /// A fake transport, for what the local registry cannot be made to do:

@@ -13,12 +13,15 @@ public final class CurlTransport: HTTPTransport {
     private let idleHandles = Mutex<[CurlHandle]>([])
     /// Seconds a connection may take to establish.
     public let connectTimeout: Int
-    /// Abort a transfer slower than 1 byte/s for this many seconds.
+    /// Abort a transfer slower than 1 byte/s for this many seconds (0: never, for streams that idle).
     public let stallTimeout: Int
+    /// Connect to this Unix socket instead of the URL's host (Docker's socket).
+    public let unixSocketPath: String?
 
-    public init(connectTimeout: Int = 30, stallTimeout: Int = 60) {
+    public init(connectTimeout: Int = 30, stallTimeout: Int = 60, unixSocketPath: String? = nil) {
         self.connectTimeout = connectTimeout
         self.stallTimeout = stallTimeout
+        self.unixSocketPath = unixSocketPath
         _ = Self.globalInit
     }
 
@@ -32,7 +35,7 @@ public final class CurlTransport: HTTPTransport {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponseHead, any Error>) in
                 queue.async { [self] in
                     let handle = idleHandles.withLock { $0.popLast() } ?? CurlHandle()
-                    let result = handle.run(transfer, connectTimeout: connectTimeout, stallTimeout: stallTimeout)
+                    let result = handle.run(transfer, connectTimeout: connectTimeout, stallTimeout: stallTimeout, unixSocketPath: unixSocketPath)
                     idleHandles.withLock { if $0.count < 16 { $0.append(handle) } }
                     continuation.resume(with: result)
                 }
@@ -84,7 +87,7 @@ final class CurlHandle: @unchecked Sendable {
 
     deinit { curl_easy_cleanup(easy) }
 
-    func run(_ transfer: Transfer, connectTimeout: Int, stallTimeout: Int) -> Result<HTTPResponseHead, any Error> {
+    func run(_ transfer: Transfer, connectTimeout: Int, stallTimeout: Int, unixSocketPath: String?) -> Result<HTTPResponseHead, any Error> {
         curl_easy_reset(easy)
         let request = transfer.request
         var headerList: UnsafeMutablePointer<curl_slist>?
@@ -102,8 +105,11 @@ final class CurlHandle: @unchecked Sendable {
         _ = ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = ccurl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
         _ = ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT, connectTimeout)
-        _ = ccurl_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
-        _ = ccurl_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, stallTimeout)
+        if stallTimeout > 0 {
+            _ = ccurl_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)
+            _ = ccurl_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, stallTimeout)
+        }
+        if let unixSocketPath { _ = ccurl_setopt_string(easy, CURLOPT_UNIX_SOCKET_PATH, unixSocketPath) }
         _ = ccurl_setopt_long(easy, CURLOPT_BUFFERSIZE, 512 * 1024)
         _ = ccurl_setopt_long(easy, CURLOPT_TCP_NODELAY, 1)
         _ = ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
@@ -124,6 +130,7 @@ final class CurlHandle: @unchecked Sendable {
         default:
             _ = ccurl_setopt_long(easy, CURLOPT_UPLOAD, 1)
             _ = ccurl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method)
+            // A stream of unknown length goes chunked.
             _ = ccurl_setopt_off_t(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.body?.length ?? 0))
             _ = ccurl_setopt_pointer(easy, CURLOPT_READDATA, context)
             _ = ccurl_setopt_data_callback(easy, CURLOPT_READFUNCTION, curlReadCallback)
@@ -195,6 +202,13 @@ private let curlReadCallback: ccurl_data_callback = { buffer, size, count, userd
     let transfer = transfer(userdata)
     guard let buffer, let body = transfer.request.body else { return 0 }
     let capacity = size * count
+    if case .stream(let fd) = body {
+        while true {
+            let got = read(fd, buffer, capacity)
+            if got < 0, errno == EINTR { continue }
+            return got < 0 ? ccurl_readfunc_abort() : got
+        }
+    }
     let remaining = Int(body.length - transfer.uploadOffset)
     let n = min(capacity, remaining)
     guard n > 0 else { return 0 }
@@ -209,6 +223,8 @@ private let curlReadCallback: ccurl_data_callback = { buffer, size, count, userd
         guard got > 0 else { return ccurl_readfunc_abort() }
         transfer.uploadOffset += Int64(got)
         return got
+    case .stream:
+        return 0  // handled above
     }
 }
 

@@ -24,15 +24,19 @@ public struct HTTPRequest: Sendable {
     }
 }
 
-/// A request body: bytes in memory, or a range of an open file (streamed, never loaded).
+/// A request body: bytes in memory, a range of an open file, or everything
+/// read from a descriptor until end of file (sent chunked); never loaded whole.
 public enum HTTPBody: Sendable {
     case data(Data)
     case file(descriptor: Int32, offset: Int64, length: Int64)
+    case stream(descriptor: Int32)
 
+    /// The length, or -1 when unknown.
     public var length: Int64 {
         switch self {
         case .data(let d): Int64(d.count)
         case .file(_, _, let length): length
+        case .stream: -1
         }
     }
 }
