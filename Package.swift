@@ -28,6 +28,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "Docker", dependencies: ["CurlHTTP"]),
         .target(name: "ImageStore", dependencies: [
             "OCI", "Registry", "CArchive",
             .product(name: "Crypto", package: "swift-crypto"),

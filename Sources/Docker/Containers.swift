@@ -1,0 +1,159 @@
+import CurlHTTP
+import Foundation
+
+/// The part of Docker's container create body fnrt uses.
+public struct ContainerConfig: Encodable, Sendable {
+    public var Image: String
+    public var Entrypoint: [String]?
+    public var Cmd: [String]?
+    public var Env: [String]
+    public var User: String?
+    public var WorkingDir: String?
+    public var Labels: [String: String]
+    public var HostConfig: Host
+    public var NetworkDisabled: Bool? = true
+
+    public init(image: String, entrypoint: [String]? = nil, cmd: [String]? = nil, env: [String], user: String?,
+                labels: [String: String], hostConfig: Host) {
+        Image = image
+        Entrypoint = entrypoint
+        Cmd = cmd
+        Env = env
+        User = user
+        Labels = labels
+        HostConfig = hostConfig
+    }
+
+    /// `HostConfig`: the limits and mounts.
+    public struct Host: Encodable, Sendable {
+        public struct Ulimit: Encodable, Sendable { public var Name: String; public var Soft: Int; public var Hard: Int }
+        public var NetworkMode = "none"
+        public var Binds: [String] = []
+        public var ReadonlyRootfs = true
+        public var Tmpfs: [String: String] = [:]
+        public var CapDrop = ["ALL"]
+        public var SecurityOpt = ["no-new-privileges"]
+        public var PidsLimit: Int?
+        public var Ulimits: [Ulimit] = []
+        public var Memory: Int64?
+        public var MemorySwap: Int64?
+        public var CpuQuota: Int?
+        public var CpuPeriod: Int?
+        public var Init = true
+        public var LogConfig = ["Type": "json-file"]
+
+        public init() {}
+    }
+}
+
+/// A container as Docker lists it.
+public struct ContainerSummary: Decodable, Sendable {
+    public var Id: String
+    public var Names: [String]?
+    public var State: String?
+    public var Labels: [String: String]?
+}
+
+extension DockerClient {
+    /// Creates a container; returns its ID.
+    public func createContainer(name: String?, _ config: ContainerConfig) async throws -> String {
+        struct Created: Decodable { var Id: String }
+        let body = try await call("POST", "/containers/create", query: name.map { ["name": $0] } ?? [:], json: config, expect: [201])
+        guard let created = try? JSONDecoder().decode(Created.self, from: body) else {
+            throw DockerError.invalidResponse(path: "/containers/create", reason: "no Id in the answer")
+        }
+        return created.Id
+    }
+
+    public func startContainer(_ id: String) async throws {
+        try await call("POST", "/containers/\(id)/start", expect: [204, 304])
+    }
+
+    /// Stops with SIGTERM, then SIGKILL after `timeout` seconds.
+    public func stopContainer(_ id: String, timeout: Int = 5) async throws {
+        try await call("POST", "/containers/\(id)/stop", query: ["t": "\(timeout)"], expect: [204, 304])
+    }
+
+    public func killContainer(_ id: String, signal: String = "KILL") async throws {
+        try await call("POST", "/containers/\(id)/kill", query: ["signal": signal], expect: [204, 409])
+    }
+
+    /// Removes a container, running or not; a missing one is not an error.
+    public func removeContainer(_ id: String) async throws {
+        do { try await call("DELETE", "/containers/\(id)", query: ["force": "true", "v": "true"], expect: [204]) } catch let error as DockerError where error.isNotFound {}
+    }
+
+    /// `docker inspect` as JSON.
+    public func inspectContainer(_ id: String) async throws -> [String: Any] {
+        let body = try await call("GET", "/containers/\(id)/json")
+        guard let object = try JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+            throw DockerError.invalidResponse(path: "/containers/\(id)/json", reason: "not a JSON object")
+        }
+        return object
+    }
+
+    /// Containers (running or not) carrying every label in `labels` (`key=value` or `key`).
+    public func listContainers(labels: [String]) async throws -> [ContainerSummary] {
+        let filters = try JSONSerialization.data(withJSONObject: ["label": labels])
+        let body = try await call("GET", "/containers/json", query: ["all": "true", "filters": String(decoding: filters, as: UTF8.self)])
+        return try JSONDecoder().decode([ContainerSummary].self, from: body)
+    }
+
+    /// Waits until the container stops; returns its exit code.
+    public func waitContainer(_ id: String) async throws -> Int {
+        struct Wait: Decodable { var StatusCode: Int }
+        let body = try await call("POST", "/containers/\(id)/wait", streaming: true)
+        return (try? JSONDecoder().decode(Wait.self, from: body))?.StatusCode ?? -1
+    }
+
+    /// The last `tail` lines of the container's output, stdout and stderr
+    /// merged, decoded from Docker's multiplexed stream.
+    public func logs(_ id: String, tail: Int = 20) async throws -> [String] {
+        let body = try await call("GET", "/containers/\(id)/logs", query: ["stdout": "1", "stderr": "1", "tail": "\(tail)"])
+        return Self.decodeLogFrames(body).split(separator: "\n", omittingEmptySubsequences: false)
+            .map(String.init).filter { !$0.isEmpty }
+    }
+
+    /// Decodes Docker's log frames: 8-byte header (stream, 0, 0, 0, big-endian
+    /// length) then the payload; text without frames (a TTY) passes through.
+    public static func decodeLogFrames(_ data: Data) -> String {
+        let bytes = [UInt8](data)
+        var output: [UInt8] = []
+        var i = 0
+        while i + 8 <= bytes.count, [0, 1, 2].contains(bytes[i]), bytes[i + 1] == 0, bytes[i + 2] == 0, bytes[i + 3] == 0 {
+            let length = Int(bytes[i + 4]) << 24 | Int(bytes[i + 5]) << 16 | Int(bytes[i + 6]) << 8 | Int(bytes[i + 7])
+            let end = min(bytes.count, i + 8 + length)
+            output += bytes[(i + 8)..<end]
+            i = end
+        }
+        if i < bytes.count { output += bytes[i...] }
+        return String(decoding: output, as: UTF8.self)
+    }
+}
+
+extension DockerClient {
+    /// True when the engine has an image with this ID (`sha256:<config digest>`) or name.
+    public func imageExists(_ idOrName: String) async throws -> Bool {
+        let (status, body) = try await send("GET", "/images/\(idOrName)/json")
+        if status == 404 { return false }
+        guard status == 200 else { throw Self.error(status: status, method: "GET", path: "/images/\(idOrName)/json", body: body) }
+        return true
+    }
+
+    /// Streams a `docker save` archive from `fileDescriptor` (read to its end)
+    /// into `/images/load`; returns the progress messages Docker sent.
+    public func loadImage(from fileDescriptor: Int32) async throws -> [String] {
+        let (status, body) = try await send("POST", "/images/load", query: ["quiet": "1"], body: .stream(descriptor: fileDescriptor),
+                                            contentType: "application/x-tar", streaming: true)
+        guard status == 200 else { throw Self.error(status: status, method: "POST", path: "/images/load", body: body) }
+        // A JSON message per line; an error arrives as {"errorDetail":..., "error": "..."} with status 200.
+        struct Message: Decodable { var stream: String?; var error: String? }
+        var messages: [String] = []
+        for line in body.split(separator: UInt8(ascii: "\n")) {
+            guard let message = try? JSONDecoder().decode(Message.self, from: Data(line)) else { continue }
+            if let error = message.error { throw DockerError.api(status: 200, method: "POST", path: "/images/load", message: error) }
+            if let stream = message.stream { messages.append(stream.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        return messages
+    }
+}
