@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C shims over the two chosen C libraries.
@@ -44,9 +45,17 @@ let package = Package(
         .executableTarget(name: "crash", dependencies: ["FDK"], path: "Sources/Functions/crash"),
         .executableTarget(name: "slowstart", dependencies: ["FDK"], path: "Sources/Functions/slowstart"),
         .executableTarget(name: "neverlisten", path: "Sources/Functions/neverlisten"),
+        .target(name: "Runtime", dependencies: [
+            "OCI", "ImageStore", "Docker", "CArchive",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "fnrt", dependencies: [
-            "OCI", "Registry", "ImageStore",
+            "OCI", "Registry", "ImageStore", "Docker", "Runtime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 

@@ -26,7 +26,12 @@ public struct ContainerConfig: Encodable, Sendable {
 
     /// `HostConfig`: the limits and mounts.
     public struct Host: Encodable, Sendable {
-        public struct Ulimit: Encodable, Sendable { public var Name: String; public var Soft: Int; public var Hard: Int }
+        public struct Ulimit: Encodable, Sendable {
+            public var Name: String
+            public var Soft: Int
+            public var Hard: Int
+            public init(Name: String, Soft: Int, Hard: Int) { self.Name = Name; self.Soft = Soft; self.Hard = Hard }
+        }
         public var NetworkMode = "none"
         public var Binds: [String] = []
         public var ReadonlyRootfs = true

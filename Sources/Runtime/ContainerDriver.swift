@@ -1,0 +1,70 @@
+import Foundation
+
+/// A running (or starting) function container.
+public struct Container: Hashable, Sendable {
+    /// The driver's ID for it.
+    public var id: String
+    /// The host directory mounted at /tmp/iofs, where the function listens.
+    public var iofs: String
+    /// `<iofs>/lsnr.sock`.
+    public var socketPath: String { iofs + "/lsnr.sock" }
+}
+
+/// What a container is doing.
+public enum ContainerState: Equatable, Sendable {
+    case running
+    case exited(code: Int)
+    case missing
+}
+
+/// Why a container could not be started or used.
+public enum ContainerError: Error, Sendable, CustomStringConvertible {
+    /// The function did not listen within its start-up timeout.
+    case startupTimeout(function: String, after: Duration, logs: [String])
+    /// The container exited before it listened.
+    case exitedAtStartup(function: String, code: Int, logs: [String])
+    /// The listener is not a socket, or a relative link beside it to one.
+    case badListener(function: String, reason: String)
+    /// The driver could not create or start the container.
+    case launch(function: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .startupTimeout(let function, let after, let logs):
+            "\(function) did not listen within \(after)" + Self.tail(logs)
+        case .exitedAtStartup(let function, let code, let logs):
+            "\(function) exited with code \(code) before it listened" + Self.tail(logs)
+        case .badListener(let function, let reason): "\(function): refused listener: \(reason)"
+        case .launch(let function, let reason): "\(function): cannot start its container: \(reason)"
+        }
+    }
+
+    static func tail(_ logs: [String]) -> String {
+        logs.isEmpty ? " (no output)" : "; its last output:\n" + logs.map { "  | \($0)" }.joined(separator: "\n")
+    }
+}
+
+/// Starts, watches and removes function containers: the I/O boundary between
+/// the runtime and a container engine.
+public protocol ContainerDriver: Sendable {
+    /// A short name for logs and errors (`docker`, `runc`).
+    var name: String { get }
+    /// Creates and starts a container for `spec`; its iofs directory is made
+    /// here. It may not listen yet: see `waitUntilListening`.
+    func start(_ spec: FunctionSpec) async throws -> Container
+    /// Returns when the function listens on `container.socketPath`; throws a
+    /// `ContainerError` with the container's last output when it exits first
+    /// or takes longer than `timeout`.
+    func waitUntilListening(_ container: Container, spec: FunctionSpec, timeout: Duration) async throws
+    /// Stops the container: SIGTERM, then SIGKILL after `grace`.
+    func stop(_ container: Container, grace: Duration) async throws
+    /// Kills the container at once (a call timed out or broke the contract).
+    func kill(_ container: Container) async throws
+    /// Removes the container and its iofs directory; a missing one is fine.
+    func remove(_ container: Container) async throws
+    func state(_ container: Container) async throws -> ContainerState
+    /// The container's last lines of output.
+    func logs(_ container: Container, lines: Int) async -> [String]
+    /// This runtime instance's containers (by label), as left by any process.
+    func list() async throws -> [Container]
+}

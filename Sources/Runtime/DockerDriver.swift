@@ -1,0 +1,174 @@
+import Docker
+import Foundation
+import ImageStore
+import OCI
+import Synchronization
+
+/// Runs function containers through the Docker Engine API, hardened as Fn
+/// does for untrusted code: no network, read-only root with a tmpfs /tmp, the
+/// iofs directory bind-mounted at /tmp/iofs, every capability dropped,
+/// no-new-privileges, a non-root user, pids, open-files, memory (and swap)
+/// and CPU limits, an init process, and labels naming this runtime.
+public final class DockerDriver: ContainerDriver {
+    public let name = "docker"
+    let docker: DockerClient
+    let store: ContentStore
+    let loader: DockerImageLoader
+    /// Where iofs directories are made: `$FNRT_HOME/iofs`.
+    let iofsRoot: String
+    /// This runtime instance's label value.
+    public let instance: String
+
+    public static let instanceLabel = "fnrt.instance"
+
+    public init(docker: DockerClient, store: ContentStore, home: FnrtHome, instance: String) throws {
+        self.docker = docker
+        self.store = store
+        self.loader = DockerImageLoader(docker: docker, store: store)
+        self.iofsRoot = home.path + "/iofs"
+        self.instance = instance
+        try FileManager.default.createDirectory(atPath: iofsRoot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+    }
+
+    public func start(_ spec: FunctionSpec) async throws -> Container {
+        let function = "\(spec.app)/\(spec.name)"
+        guard let descriptor = try store.resolve(spec.image) else { throw StoreError.imageNotFound(spec.image) }
+        guard case .manifest(let manifest) = try ManifestDocument.decode(try store.read(descriptor.digest), mediaType: descriptor.mediaType).0 else {
+            throw ContainerError.launch(function: function, reason: "\(spec.image) is an index, not an image")
+        }
+        let config = try JSONDecoder().decode(ImageConfig.self, from: try store.read(manifest.config.digest))
+        let imageID = try await loader.ensureLoaded(manifest: manifest, reference: spec.image)
+
+        let id = UUID().uuidString.lowercased()
+        let iofs = "\(iofsRoot)/\(id)"
+        guard mkdir(iofs, 0o777) == 0, chmod(iofs, 0o777) == 0 else { throw StoreError.io(path: iofs, operation: "create", errno: errno) }
+        var host = ContainerConfig.Host()
+        host.Binds = ["\(iofs):/tmp/iofs"]
+        host.Tmpfs = ["/tmp": "rw,noexec,nosuid,size=\(spec.tmpMB)m"]
+        host.PidsLimit = spec.pidsLimit
+        host.Ulimits = [.init(Name: "nofile", Soft: spec.openFiles, Hard: spec.openFiles)]
+        host.Memory = Int64(spec.memoryMB) << 20
+        host.MemorySwap = Int64(spec.memoryMB) << 20
+        if let cpus = spec.cpus {
+            host.CpuPeriod = 100_000
+            host.CpuQuota = Int(cpus * 100_000)
+        }
+        let imageUser = config.config?.User ?? ""
+        let user = spec.user ?? (["", "root", "0", "0:0"].contains(imageUser) ? "1000:1000" : imageUser)
+        let container = ContainerConfig(
+            image: imageID, env: spec.environment(appID: spec.app, functionID: "\(spec.app)/\(spec.name)"), user: user,
+            labels: [Self.instanceLabel: instance, "fnrt.app": spec.app, "fnrt.function": spec.name, "fnrt.iofs": iofs, "fnrt.image": spec.image],
+            hostConfig: host)
+        do {
+            let dockerID = try await docker.createContainer(name: "fnrt-\(spec.app)-\(spec.name)-\(id.prefix(8))".filter { $0.isLetter || $0.isNumber || "-_.".contains($0) }, container)
+            let started = Container(id: dockerID, iofs: iofs)
+            do { try await docker.startContainer(dockerID) } catch {
+                try? await remove(started)
+                throw ContainerError.launch(function: function, reason: "\(error)")
+            }
+            return started
+        } catch let error as ContainerError {
+            throw error
+        } catch {
+            RootDirectoryCleaner.remove(iofs)
+            throw ContainerError.launch(function: function, reason: "\(error)")
+        }
+    }
+
+    public func waitUntilListening(_ container: Container, spec: FunctionSpec, timeout: Duration) async throws {
+        let function = "\(spec.app)/\(spec.name)"
+        enum Event: Sendable { case listening, timedOut, exited(Int), failed(String) }
+        let first = FirstOf<Event>()
+        let watcher = Task {
+            do {
+                let outcome = try await ListenerWatcher.wait(directory: container.iofs, timeout: timeout)
+                first.offer(outcome == .ready ? .listening : .timedOut)
+            } catch let error as ListenerWatcher.ListenerError {
+                first.offer(.failed(error.reason))
+            } catch {}
+        }
+        let exit = Task { [docker] in
+            if let code = try? await docker.waitContainer(container.id) { first.offer(.exited(code)) }
+        }
+        let event = await first.value
+        watcher.cancel()
+        exit.cancel()
+        switch event {
+        case .listening: return
+        case .timedOut: throw ContainerError.startupTimeout(function: function, after: timeout, logs: await logs(container, lines: 20))
+        case .exited(let code): throw ContainerError.exitedAtStartup(function: function, code: code, logs: await logs(container, lines: 20))
+        case .failed(let reason): throw ContainerError.badListener(function: function, reason: reason)
+        }
+    }
+
+    public func stop(_ container: Container, grace: Duration) async throws {
+        do { try await docker.stopContainer(container.id, timeout: Int(grace.components.seconds)) } catch let error as DockerError where error.isNotFound {}
+    }
+
+    public func kill(_ container: Container) async throws {
+        do { try await docker.killContainer(container.id) } catch let error as DockerError where error.isNotFound {}
+    }
+
+    public func remove(_ container: Container) async throws {
+        try await docker.removeContainer(container.id)
+        RootDirectoryCleaner.remove(container.iofs)
+    }
+
+    public func state(_ container: Container) async throws -> ContainerState {
+        do {
+            let info = try await docker.inspectContainer(container.id)
+            let state = info["State"] as? [String: Any] ?? [:]
+            if state["Running"] as? Bool == true { return .running }
+            return .exited(code: state["ExitCode"] as? Int ?? -1)
+        } catch let error as DockerError where error.isNotFound {
+            return .missing
+        }
+    }
+
+    public func logs(_ container: Container, lines: Int) async -> [String] {
+        (try? await docker.logs(container.id, tail: lines)) ?? []
+    }
+
+    public func list() async throws -> [Container] {
+        try await docker.listContainers(labels: ["\(Self.instanceLabel)=\(instance)"]).map {
+            Container(id: $0.Id, iofs: $0.Labels?["fnrt.iofs"] ?? "")
+        }
+    }
+}
+
+/// Removes iofs directories (files the function left there included).
+enum RootDirectoryCleaner {
+    static func remove(_ path: String) {
+        guard !path.isEmpty else { return }
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// The first of several racing results; later offers are ignored.
+final class FirstOf<Value: Sendable>: Sendable {
+    private struct State { var value: Value?; var waiter: CheckedContinuation<Value, Never>? }
+    private let state = Mutex(State())
+
+    func offer(_ value: Value) {
+        let waiter: CheckedContinuation<Value, Never>? = state.withLock { s in
+            guard s.value == nil else { return nil }
+            s.value = value
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume(returning: value)
+    }
+
+    var value: Value {
+        get async {
+            await withCheckedContinuation { continuation in
+                let ready: Value? = state.withLock { s in
+                    if let v = s.value { return v }
+                    s.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        }
+    }
+}

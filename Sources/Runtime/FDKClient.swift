@@ -1,0 +1,193 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A call to a function over its Unix socket.
+public struct FDKRequest: Sendable {
+    public var callID: String
+    public var deadline: Date
+    /// Headers of the call as the runtime sends them (Fn-Http-* included when it came through HTTP).
+    public var headers: [(String, String)]
+    public var body: ByteBuffer
+
+    public init(callID: String = UUID().uuidString, deadline: Date, headers: [(String, String)] = [], body: ByteBuffer) {
+        self.callID = callID
+        self.deadline = deadline
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// The FDK's raw answer.
+public struct FDKResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: ByteBuffer
+}
+
+/// What a call came to, mapped as Fn does (shared/contracts/fn-fdk.md).
+public enum CallOutcome: Sendable {
+    /// The FDK answered 200: the function's response for the caller.
+    case success(status: Int, headers: [(String, String)], body: ByteBuffer)
+    /// The FDK answered 502 or 504: the function failed or timed out by itself. The container stays.
+    case functionFailed(status: Int, body: ByteBuffer)
+    /// Any other status: a broken container (502 to the caller; kill it).
+    case invalidResponse(status: Int)
+    /// The connection broke before a whole response (502; kill it).
+    case receiveError(String)
+    /// The call's timeout passed (504; kill it).
+    case timedOut
+
+    /// The HTTP status the caller gets.
+    public var callerStatus: Int {
+        switch self {
+        case .success(let status, _, _): status
+        case .functionFailed(let status, _): status
+        case .invalidResponse, .receiveError: 502
+        case .timedOut: 504
+        }
+    }
+
+    /// True when the container must not take another call.
+    public var containerIsBroken: Bool {
+        switch self {
+        case .success, .functionFailed: false
+        case .invalidResponse, .receiveError, .timedOut: true
+        }
+    }
+
+    /// Maps an FDK response: 200 is success (its `Fn-Http-Status` and
+    /// `Fn-Http-H-*` become the caller's status and headers, `Content-Type`
+    /// passes), 502/504 are the function's own failures, the rest is broken.
+    public static func map(_ response: FDKResponse) -> CallOutcome {
+        switch response.status {
+        case 200:
+            let status = response.headers.first(name: "Fn-Http-Status").flatMap { Int($0) }.flatMap { (100...599).contains($0) ? $0 : nil } ?? 200
+            var headers: [(String, String)] = []
+            for (name, value) in response.headers {
+                if name.lowercased().hasPrefix("fn-http-h-") {
+                    headers.append((String(name.dropFirst("Fn-Http-H-".count)), value))
+                } else if name.lowercased() == "content-type" {
+                    headers.append(("Content-Type", value))
+                }
+            }
+            return .success(status: status, headers: headers, body: response.body)
+        case 502, 504:
+            return .functionFailed(status: response.status, body: response.body)
+        default:
+            return .invalidResponse(status: response.status)
+        }
+    }
+}
+
+/// One persistent HTTP/1.1 connection to a function's socket, over SwiftNIO;
+/// one call at a time, as the contract says.
+public final class FDKConnection: Sendable {
+    let channel: any Channel
+
+    private init(channel: any Channel) {
+        self.channel = channel
+    }
+
+    /// Connects to `socketPath`.
+    public static func connect(socketPath: String, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> FDKConnection {
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(ResponseCollector())
+                }
+            }
+            .connect(unixDomainSocketPath: socketPath).get()
+        return FDKConnection(channel: channel)
+    }
+
+    /// Makes one call; the outcome, never a thrown error, so the caller maps it.
+    public func call(_ request: FDKRequest, timeout: Duration) async -> CallOutcome {
+        let promise = channel.eventLoop.makePromise(of: FDKResponse.self)
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var headers = HTTPHeaders()
+        for (name, value) in request.headers { headers.add(name: name, value: value) }
+        headers.replaceOrAdd(name: "Fn-Call-Id", value: request.callID)
+        headers.replaceOrAdd(name: "Fn-Deadline", value: formatter.string(from: request.deadline))
+        headers.replaceOrAdd(name: "Content-Length", value: "\(request.body.readableBytes)")
+        headers.replaceOrAdd(name: "Host", value: "localhost")
+        let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/call", headers: headers)
+        let channel = self.channel
+        channel.eventLoop.execute {
+            guard let collector = try? channel.pipeline.syncOperations.handler(type: ResponseCollector.self) else {
+                promise.fail(ConnectionClosed())
+                return
+            }
+            collector.pending = promise
+            channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil)
+            channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenFailure { promise.fail($0) }
+        }
+        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + Int64(timeout.components.attoseconds / 1_000_000_000))) {
+            promise.fail(CallTimedOut())
+        }
+        do {
+            let response = try await promise.futureResult.get()
+            timer.cancel()
+            return CallOutcome.map(response)
+        } catch is CallTimedOut {
+            close()
+            return .timedOut
+        } catch {
+            timer.cancel()
+            close()
+            return .receiveError("\(error)")
+        }
+    }
+
+    public func close() {
+        channel.close(promise: nil)
+    }
+
+    public var isActive: Bool { channel.isActive }
+}
+
+struct CallTimedOut: Error {}
+struct ConnectionClosed: Error, CustomStringConvertible {
+    var description: String { "the function closed the connection before answering" }
+}
+
+/// Collects one response at a time and completes the pending promise.
+final class ResponseCollector: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    var pending: EventLoopPromise<FDKResponse>?
+    private var head: HTTPResponseHead?
+    private var body: ByteBuffer?
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body = context.channel.allocator.buffer(capacity: 0)
+        case .body(var chunk):
+            body?.writeBuffer(&chunk)
+        case .end:
+            if let head, let promise = pending {
+                pending = nil
+                promise.succeed(FDKResponse(status: Int(head.status.code), headers: head.headers, body: body ?? ByteBuffer()))
+            }
+            head = nil
+            body = nil
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        pending?.fail(ConnectionClosed())
+        pending = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        pending?.fail(error)
+        pending = nil
+        context.close(promise: nil)
+    }
+}

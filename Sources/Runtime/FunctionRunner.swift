@@ -1,0 +1,43 @@
+import Foundation
+import NIOCore
+
+/// What one run of a function came to, with how long its parts took.
+public struct RunReport: Sendable {
+    public var outcome: CallOutcome
+    /// From asking for a container to its listener appearing.
+    public var startup: Duration
+    /// The call itself.
+    public var call: Duration
+}
+
+/// Runs a function for one call: start a container, wait until it listens,
+/// call it over its socket, and remove it whatever happened.
+public struct FunctionRunner: Sendable {
+    public let driver: any ContainerDriver
+
+    public init(driver: any ContainerDriver) { self.driver = driver }
+
+    /// Runs `spec` once with `body` and `headers` (runtime headers `Fn-*`
+    /// from the caller are dropped: a caller must not forge them).
+    public func run(_ spec: FunctionSpec, body: ByteBuffer, headers: [(String, String)] = []) async throws -> RunReport {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let container = try await driver.start(spec)
+        do {
+            try await driver.waitUntilListening(container, spec: spec, timeout: spec.startupTimeout)
+            let listening = clock.now
+            let connection = try await FDKConnection.connect(socketPath: container.socketPath)
+            defer { connection.close() }
+            let safeHeaders = headers.filter { !$0.0.lowercased().hasPrefix("fn-") }
+            let request = FDKRequest(deadline: Date() + Double(spec.timeout.components.seconds), headers: safeHeaders, body: body)
+            let outcome = await connection.call(request, timeout: spec.timeout)
+            let finished = clock.now
+            if outcome.containerIsBroken { try? await driver.kill(container) }
+            try? await driver.remove(container)
+            return RunReport(outcome: outcome, startup: listening - started, call: finished - listening)
+        } catch {
+            try? await driver.remove(container)
+            throw error
+        }
+    }
+}

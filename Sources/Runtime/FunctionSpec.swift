@@ -1,0 +1,42 @@
+import Foundation
+
+/// A function's runtime settings: what to run and within which limits.
+/// Two calls with equal specs may share a container.
+public struct FunctionSpec: Hashable, Sendable {
+    public var app: String
+    public var name: String
+    /// The image, as named in the content store.
+    public var image: String
+    /// Memory in MB (Fn's default 128), also the container's memory+swap.
+    public var memoryMB: Int = 128
+    /// The longest a call may run (Fn: default 30 s, at most 300 s).
+    public var timeout: Duration = .seconds(30)
+    /// The longest a container may take to listen (Fn's 5 s by default).
+    public var startupTimeout: Duration = .seconds(5)
+    /// App config then function config: plain environment variables for the function.
+    public var config: [String: String] = [:]
+    /// The user the function runs as; nil: the image's, or 1000:1000 when that is root or unset.
+    public var user: String?
+    /// Size of the tmpfs at /tmp, in MB.
+    public var tmpMB: Int = 32
+    public var pidsLimit: Int = 64
+    public var openFiles: Int = 1024
+    /// CPU limit in cores (nil: none).
+    public var cpus: Double?
+
+    public init(app: String, name: String, image: String) {
+        self.app = app
+        self.name = name
+        self.image = image
+    }
+
+    /// The environment of the function container contract (shared/contracts/fn-fdk.md).
+    public func environment(appID: String, functionID: String) -> [String] {
+        var variables = config.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        variables += [
+            "FN_LISTENER=unix:/tmp/iofs/lsnr.sock", "FN_FORMAT=http-stream", "FN_TYPE=sync",
+            "FN_APP_ID=\(appID)", "FN_FN_ID=\(functionID)", "FN_APP_NAME=\(app)", "FN_FN_NAME=\(name)", "FN_MEMORY=\(memoryMB)",
+        ]
+        return variables
+    }
+}

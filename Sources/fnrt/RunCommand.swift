@@ -1,0 +1,127 @@
+import ArgumentParser
+import Docker
+import Foundation
+import ImageStore
+import NIOCore
+import OCI
+import Registry
+import Runtime
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a function image for one call: pull it if missing, start a container, call it, remove it.",
+        discussion: "The body comes from --data or standard input; the response body is printed. Exits non-zero with the reason when the function fails (502), times out (504) or does not start.")
+
+    @Argument(help: "The function image (pulled when not in the store).")
+    var image: String
+
+    @Option(name: .shortAndLong, help: "The call's body (default: standard input, when it is not a terminal).")
+    var data: String?
+
+    @Option(name: .customShort("H"), help: "A request header, Name: value (repeatable).")
+    var header: [String] = []
+
+    @Option(name: .customShort("e"), help: "Function config as KEY=VALUE, given to the function as environment (repeatable).")
+    var env: [String] = []
+
+    @Option(help: "Memory in MB.")
+    var memory = 128
+
+    @Option(help: "Call timeout in seconds.")
+    var timeout = 30
+
+    @Option(help: "Start-up timeout in seconds.")
+    var startupTimeout = 5
+
+    @Option(help: "The container driver: docker.")
+    var driver = "docker"
+
+    @Flag(help: "Print timings to standard error.")
+    var timings = false
+
+    @OptionGroup var registry: RegistryOptions
+
+    func run() async throws {
+        do {
+            guard driver == "docker" else { throw ValidationError("--driver \(driver): only docker is available in this build") }
+            let home = try FnrtHome.fromEnvironment()
+            let store = try ContentStore(home: home)
+            var name = storeName(image, in: store)
+            if try store.resolve(name) == nil {
+                let ref = try ImageReference(parsing: image)
+                _ = try await ImagePuller(store: store, client: try registry.makeClient()).pull(ref)
+                name = ref.description
+            }
+            var spec = FunctionSpec(app: "run", name: (name.split(separator: "/").last.map(String.init) ?? name).split(separator: ":").first.map(String.init) ?? name, image: name)
+            spec.memoryMB = memory
+            spec.timeout = .seconds(timeout)
+            spec.startupTimeout = .seconds(startupTimeout)
+            for pair in env {
+                guard let equals = pair.firstIndex(of: "=") else { throw ValidationError("-e \(pair): expected KEY=VALUE") }
+                spec.config[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            var headers: [(String, String)] = []
+            for line in header {
+                guard let colon = line.firstIndex(of: ":") else { throw ValidationError("-H \(line): expected Name: value") }
+                headers.append((String(line[..<colon]).trimmingCharacters(in: .whitespaces), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
+            }
+            let body: Data
+            if let data { body = Data(data.utf8) } else if isatty(STDIN_FILENO) == 0 { body = FileHandle.standardInput.readDataToEndOfFile() } else { body = Data() }
+
+            let driver = try DockerDriver(docker: try DockerClient(), store: store, home: home, instance: "run-\(getpid())")
+            let report = try await FunctionRunner(driver: driver).run(spec, body: ByteBuffer(bytes: body), headers: headers)
+            if timings {
+                FileHandle.standardError.write(Data("fnrt: started in \(formatDuration(report.startup)), call took \(formatDuration(report.call))\n".utf8))
+            }
+            switch report.outcome {
+            case .success(let status, _, var responseBody):
+                FileHandle.standardOutput.write(Data(responseBody.readBytes(length: responseBody.readableBytes) ?? []))
+                if status >= 400 { throw fail(RunFailure("the function answered HTTP \(status)")) }
+            case .functionFailed(let status, var responseBody):
+                let text = (responseBody.readString(length: responseBody.readableBytes) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                throw fail(RunFailure(status == 504 ? "the function timed out (504)" : "the function failed (502)" + (text.isEmpty ? "" : ": \(text)")))
+            case .invalidResponse(let status):
+                throw fail(RunFailure("invalid function response: the FDK answered \(status) (502)"))
+            case .receiveError(let reason):
+                throw fail(RunFailure("error receiving the function's response (502): \(reason)"))
+            case .timedOut:
+                throw fail(RunFailure("the function timed out after \(timeout) s (504); its container was killed"))
+            }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw fail(error)
+        }
+    }
+}
+
+struct RunFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+struct Image: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Build function images.", subcommands: [Pack.self])
+
+    struct Pack: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Pack a built program and the shared libraries it loads into a one-layer image in fnrt's store.")
+
+        @Argument(help: "The executable, e.g. .build/release/hello.")
+        var binary: String
+
+        @Argument(help: "The name to give the image, e.g. 127.0.0.1:5000/fns/hello:1 (push it with fnrt push).")
+        var reference: String
+
+        func run() async throws {
+            do {
+                let store = try openStore()
+                let name = (try? ImageReference(parsing: reference))?.description ?? reference
+                let descriptor = try ImagePacker.pack(binary: binary, into: store, as: name)
+                print("Packed \(binary) as \(name) digest \(descriptor.digest)")
+            } catch {
+                throw fail(error)
+            }
+        }
+    }
+}
