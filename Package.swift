@@ -45,6 +45,7 @@ let package = Package(
         .executableTarget(name: "crash", dependencies: ["FDK"], path: "Sources/Functions/crash"),
         .executableTarget(name: "slowstart", dependencies: ["FDK"], path: "Sources/Functions/slowstart"),
         .executableTarget(name: "neverlisten", path: "Sources/Functions/neverlisten"),
+        .executableTarget(name: "probe", dependencies: ["FDK"], path: "Sources/Functions/probe"),
         .target(name: "Runtime", dependencies: [
             "OCI", "ImageStore", "Docker", "CArchive",
             .product(name: "NIOCore", package: "swift-nio"),
