@@ -66,7 +66,9 @@ let package = Package(
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "CurlHTTP", "OCI"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "TestSupport", "CArchive"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["ImageStore", "Registry", "OCI", "TestSupport", "fnrt"],
+        .testTarget(name: "IntegrationTests", dependencies: ["ImageStore", "Registry", "OCI", "TestSupport", "Docker", "Runtime", "fnrt",
+                                   "hello", "echo", "sleep", "fail", "crash", "slowstart", "neverlisten", "probe",
+                                   .product(name: "NIOCore", package: "swift-nio")],
                     exclude: ["cut-proxy.py"]),
     ],
     swiftLanguageModes: [.v6]

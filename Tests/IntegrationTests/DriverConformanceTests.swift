@@ -1,0 +1,199 @@
+import Docker
+import Foundation
+import ImageStore
+import NIOCore
+import Runtime
+import Testing
+
+/// The drivers that must pass the conformance suite.
+enum Drivers {
+    static let all = ["docker"]
+
+    static func make(_ name: String) throws -> any ContainerDriver {
+        switch name {
+        case "docker":
+            return try DockerDriver(docker: try DockerClient(), store: FunctionImages.store, home: FunctionImages.home,
+                                    instance: "test-\(UUID().uuidString.prefix(8))")
+        default: fatalError("unknown driver \(name)")
+        }
+    }
+}
+
+func spec(_ function: String, timeout: Duration = .seconds(10), startup: Duration = .seconds(5), config: [String: String] = [:]) -> FunctionSpec {
+    var spec = FunctionSpec(app: "tests", name: function, image: "fns/\(function):test")
+    spec.timeout = timeout
+    spec.startupTimeout = startup
+    spec.config = config
+    return spec
+}
+
+/// Starts `spec`, waits for it, connects; the caller removes the container.
+func startListening(_ driver: any ContainerDriver, _ spec: FunctionSpec) async throws -> (Container, FDKConnection) {
+    let container = try await driver.start(spec)
+    do {
+        try await driver.waitUntilListening(container, spec: spec, timeout: spec.startupTimeout)
+        return (container, try await FDKConnection.connect(socketPath: container.socketPath))
+    } catch {
+        try? await driver.remove(container)
+        throw error
+    }
+}
+
+func call(_ connection: FDKConnection, _ body: String, headers: [(String, String)] = [], timeout: Duration = .seconds(10)) async -> CallOutcome {
+    await connection.call(FDKRequest(deadline: Date() + 30, headers: headers, body: ByteBuffer(string: body)), timeout: timeout)
+}
+
+extension CallOutcome {
+    var text: String {
+        switch self {
+        case .success(_, _, var body), .functionFailed(_, var body): body.readString(length: body.readableBytes) ?? ""
+        default: ""
+        }
+    }
+    var responseHeaders: [String: String] {
+        if case .success(_, let headers, _) = self { return Dictionary(headers.map { ($0.0.lowercased(), $0.1) }) { $1 } }
+        return [:]
+    }
+}
+
+@Suite(.enabled(if: Services.available, Services.skipReason))
+struct DriverConformanceTests {
+    @Test(arguments: Drivers.all)
+    func startCallAndRemove(driver name: String) async throws {
+        let driver = try Drivers.make(name)
+        let (container, connection) = try await startListening(driver, spec("hello"))
+        let first = await call(connection, "conformance")
+        #expect(first.text == "Hello, conformance!\n")
+        #expect(first.callerStatus == 200)
+        #expect(await call(connection, "again").text == "Hello, again!\n", "the connection stays open for the next call")
+        #expect(try await driver.list().map(\.id) == [container.id])
+        connection.close()
+        try await driver.remove(container)
+        #expect(try await driver.state(container) == .missing)
+        #expect(!FileManager.default.fileExists(atPath: container.iofs))
+        #expect(try await driver.list().isEmpty)
+    }
+
+    @Test(arguments: Drivers.all)
+    func theContractsEnvironmentAndHeaders(driver name: String) async throws {
+        let driver = try Drivers.make(name)
+        let (container, connection) = try await startListening(driver, spec("echo", config: ["GREETING": "hi"]))
+        defer { connection.close(); Task { try? await driver.remove(container) } }
+        let outcome = await call(connection, "payload", headers: [("Content-Type", "text/x-test"), ("Fn-Http-H-X-Token", "abc")])
+        let headers = outcome.responseHeaders
+        #expect(outcome.text == "payload")
+        #expect(headers["content-type"] == "text/x-test")
+        #expect(headers["x-echo-env-fn_app_name"] == "tests")
+        #expect(headers["x-echo-env-fn_fn_name"] == "echo")
+        #expect(headers["x-echo-env-fn_memory"] == "128")
+        #expect(headers["x-echo-env-fn_format"] == "http-stream")
+        #expect(headers["x-echo-h-x-token"] == "abc")
+        #expect(headers["x-echo-call-id"]?.isEmpty == false)
+        #expect(headers["x-echo-deadline"]?.contains("T") == true)
+    }
+
+    @Test(arguments: Drivers.all)
+    func aFailingFunctionGets502AndStaysHot(driver name: String) async throws {
+        let driver = try Drivers.make(name)
+        let (container, connection) = try await startListening(driver, spec("fail"))
+        defer { connection.close(); Task { try? await driver.remove(container) } }
+        let outcome = await call(connection, "")
+        guard case .functionFailed(502, _) = outcome else { Issue.record("expected the function's 502, got \(outcome)"); return }
+        #expect(outcome.text.contains("always fails"))
+        #expect(!outcome.containerIsBroken)
+        #expect(try await driver.state(container) == .running)
+        guard case .functionFailed = await call(connection, "") else { Issue.record("the second call should reach the same container"); return }
+    }
+
+    @Test(arguments: Drivers.all)
+    func aCrashMidCallIs502AndTheContainerIsGone(driver name: String) async throws {
+        let driver = try Drivers.make(name)
+        let (container, connection) = try await startListening(driver, spec("crash"))
+        defer { Task { try? await driver.remove(container) } }
+        let outcome = await call(connection, "")
+        guard case .receiveError = outcome else { Issue.record("expected a receive error, got \(outcome)"); return }
+        #expect(outcome.callerStatus == 502 && outcome.containerIsBroken)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await driver.state(container) != .running)
+        #expect(await driver.logs(container, lines: 5).contains("crash: exiting mid-call"))
+    }
+
+    @Test(arguments: Drivers.all)
+    func aCallPastItsTimeoutIs504(driver name: String) async throws {
+        let driver = try Drivers.make(name)
+        let (container, connection) = try await startListening(driver, spec("sleep"))
+        defer { Task { try? await driver.remove(container) } }
+        let outcome = await call(connection, "5000", timeout: .milliseconds(500))
+        guard case .timedOut = outcome else { Issue.record("expected a timeout, got \(outcome)"); return }
+        #expect(outcome.callerStatus == 504 && outcome.containerIsBroken)
+    }
+
+    @Test(arguments: Drivers.all)
+    func neverListeningTimesOutWithTheLogs(driver name: String) async throws {
+        let driver = try Drivers.make(name)
+        let function = spec("neverlisten", startup: .seconds(1))
+        let container = try await driver.start(function)
+        defer { Task { try? await driver.remove(container) } }
+        await #expect {
+            try await driver.waitUntilListening(container, spec: function, timeout: function.startupTimeout)
+        } throws: { error in
+            guard case ContainerError.startupTimeout(_, _, let logs) = error else { return false }
+            return logs.contains("neverlisten: up, but not listening") && "\(error)".contains("did not listen within")
+        }
+    }
+
+    @Test(arguments: Drivers.all)
+    func slowStartWithinItsTimeout(driver name: String) async throws {
+        let driver = try Drivers.make(name)
+        let (container, connection) = try await startListening(driver, spec("slowstart", startup: .seconds(5), config: ["SLOW_START_MS": "700"]))
+        defer { connection.close(); Task { try? await driver.remove(container) } }
+        #expect(await call(connection, "").text == "started slowly\n")
+    }
+
+    @Test(arguments: Drivers.all)
+    func aMissingEntrypointFailsToStartWithTheReason(driver name: String) async throws {
+        let driver = try Drivers.make(name)
+        await #expect {
+            let (container, connection) = try await startListening(driver, spec("broken"))
+            connection.close()
+            try await driver.remove(container)
+        } throws: { "\($0)".contains("no-such-program") }
+        #expect(try await driver.list().isEmpty, "a container that could not start is removed")
+    }
+
+    @Test(arguments: Drivers.all)
+    func hardenedInsideAndOut(driver name: String) async throws {
+        let driver = try Drivers.make(name)
+        let (container, connection) = try await startListening(driver, spec("probe"))
+        defer { connection.close(); Task { try? await driver.remove(container) } }
+        let report = Dictionary(uniqueKeysWithValues: await call(connection, "").text.split(separator: "\n").compactMap { line -> (String, String)? in
+            let parts = line.split(separator: "=", maxSplits: 1)
+            return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+        })
+        #expect(report["interfaces"] == "lo", "no network but loopback")
+        #expect(report["root_writable"] == "false")
+        #expect(report["tmp_writable"] == "true")
+        #expect(report["cap_eff"] == "0000000000000000")
+        #expect(report["no_new_privs"] == "1")
+        #expect(report["uid"] == "1000")
+
+        if name == "docker" {
+            let info = try await DockerClient().inspectContainer(container.id)
+            let host = info["HostConfig"] as? [String: Any] ?? [:]
+            #expect(host["NetworkMode"] as? String == "none")
+            #expect(host["ReadonlyRootfs"] as? Bool == true)
+            #expect(host["CapDrop"] as? [String] == ["ALL"])
+            #expect((host["SecurityOpt"] as? [String])?.contains("no-new-privileges") == true)
+            #expect(host["PidsLimit"] as? Int == 64)
+            #expect(host["Memory"] as? Int == 128 << 20)
+            #expect(host["MemorySwap"] as? Int == 128 << 20)
+            #expect(host["Init"] as? Bool == true)
+            #expect((host["Tmpfs"] as? [String: String])?["/tmp"]?.contains("size=32m") == true)
+            #expect((host["Binds"] as? [String])?.first == "\(container.iofs):/tmp/iofs")
+            let config = info["Config"] as? [String: Any] ?? [:]
+            #expect(config["User"] as? String == "1000:1000")
+            #expect((config["Labels"] as? [String: String])?["fnrt.function"] == "probe")
+            #expect((config["Env"] as? [String])?.contains("FN_LISTENER=unix:/tmp/iofs/lsnr.sock") == true)
+        }
+    }
+}
