@@ -3,6 +3,8 @@ import Foundation
 import ImageStore
 import NIOCore
 import Runtime
+import OCI
+import Registry
 import Testing
 
 /// The drivers that must pass the conformance suite.
@@ -195,5 +197,63 @@ struct DriverConformanceTests {
             #expect((config["Labels"] as? [String: String])?["fnrt.function"] == "probe")
             #expect((config["Env"] as? [String])?.contains("FN_LISTENER=unix:/tmp/iofs/lsnr.sock") == true)
         }
+    }
+}
+
+@Suite(.enabled(if: Services.available, Services.skipReason), .serialized)
+struct RunCommandTests {
+    /// The fnrt binary beside the test bundle, with the functions' store as its home.
+    func fnrt(_ arguments: [String], input: String? = nil) throws -> (Int32, String, String) {
+        _ = FunctionImages.store
+        return try run(["FNRT_HOME=\(FunctionImages.home.path)", CommandLineTests.fnrt] + arguments, input: input)
+    }
+
+    @Test(arguments: [
+        (["run", "--data", "world", "fns/hello:test"], "Hello, world!\n"),
+        (["run", "-H", "Content-Type: text/x-echo", "--data", "echoed", "fns/echo:test"], "echoed"),
+        (["run", "--data", "50", "fns/sleep:test"], "slept 50 ms\n"),
+        (["run", "-e", "SLOW_START_MS=300", "fns/slowstart:test"], "started slowly\n"),
+    ])
+    func runsEachWorkingSample(arguments: [String], expected: String) throws {
+        let (status, stdout, stderr) = try fnrt(arguments)
+        #expect(status == 0, "\(stderr)")
+        #expect(stdout == expected)
+    }
+
+    @Test func readsTheBodyFromStandardInput() throws {
+        let (status, stdout, _) = try fnrt(["run", "fns/hello:test"], input: "stdin")
+        #expect(status == 0 && stdout == "Hello, stdin!\n")
+    }
+
+    @Test(arguments: [
+        (["run", "fns/fail:test"], "the function failed (502): this function always fails"),
+        (["run", "fns/crash:test"], "(502)"),
+        (["run", "--timeout", "1", "--data", "5000", "fns/sleep:test"], "timed out after 1 s (504)"),
+        (["run", "--startup-timeout", "1", "fns/neverlisten:test"], "neverlisten: up, but not listening"),
+        (["run", "fns/broken:test"], "no-such-program"),
+        (["run", "\(Services.plain)/fns/not-there:1"], "not found"),
+    ])
+    func reportsEachFailure(arguments: [String], message: String) throws {
+        let (status, stdout, stderr) = try fnrt(arguments)
+        #expect(status != 0)
+        #expect(stdout.isEmpty)
+        #expect(stderr.hasPrefix("fnrt: ") && stderr.contains(message), "\(stderr)")
+    }
+
+    @Test func pullsAMissingImageThenRunsIt() async throws {
+        let remote = "\(Services.plain)/\(uniqueRepository("fn-hello")):1"
+        try await ImagePusher(store: FunctionImages.store, client: RegistryClient()).push("fns/hello:test", to: try ImageReference(parsing: remote))
+        let home = temporaryDirectory("run-home")
+        let (status, stdout, stderr) = try run(["FNRT_HOME=\(home)", CommandLineTests.fnrt, "run", "--data", "pulled", remote])
+        #expect(status == 0, "\(stderr)")
+        #expect(stdout == "Hello, pulled!\n")
+    }
+
+    @Test func leavesNoContainerBehind() async throws {
+        _ = try fnrt(["run", "fns/crash:test"])
+        _ = try fnrt(["run", "--startup-timeout", "1", "fns/neverlisten:test"])
+        let left = try await DockerClient().listContainers(labels: ["fnrt.app=run"])
+        #expect(left.isEmpty, "containers left: \(left.map(\.Id))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: FunctionImages.home.path + "/iofs").isEmpty)
     }
 }
