@@ -56,6 +56,7 @@ public enum FDK {
     /// on standard error when the environment is not Fn's.
     public static func serve(_ handler: (FunctionRequest) throws -> FunctionResponse) -> Never {
         let environment = Environment()
+        if environment["FN_LISTENER"] == nil, environment["FDK_RUN_ONCE"] == "1" { runOnce(handler) }
         guard environment["FN_FORMAT"] == "http-stream" || environment["FN_FORMAT"] == nil else {
             die("FN_FORMAT=\(environment["FN_FORMAT"] ?? "") is not supported; only http-stream")
         }
@@ -70,6 +71,26 @@ public enum FDK {
             if connection < 0 { continue }
             serveConnection(connection, handler)
             close(connection)
+        }
+    }
+
+    /// Outside Fn (`FDK_RUN_ONCE=1`, no `FN_LISTENER`): one call with standard
+    /// input as the body, the response body on standard output, then exit
+    /// (0, or 1 when the function failed). For benchmarks and debugging.
+    static func runOnce(_ handler: (FunctionRequest) throws -> FunctionResponse) -> Never {
+        var body: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            body += chunk[0..<n]
+        }
+        do {
+            let response = try handler(FunctionRequest(callID: "once", deadline: "", method: nil, requestURL: nil, headers: [:], body: body))
+            _ = writeAll(1, response.body)
+            exit(response.status < 400 ? 0 : 1)
+        } catch {
+            die("\(error)")
         }
     }
 
