@@ -33,7 +33,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Start-up timeout in seconds.")
     var startupTimeout = 5
 
-    @Option(help: "The container driver: docker.")
+    @Option(help: "The container driver: docker (through dockerd) or oci (crun or runc on fnrt's own unpacked root filesystem).")
     var driver = "docker"
 
     @Flag(help: "Print timings to standard error.")
@@ -43,7 +43,7 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            guard driver == "docker" else { throw ValidationError("--driver \(driver): only docker is available in this build") }
+            guard ["docker", "oci"].contains(driver) else { throw ValidationError("--driver \(driver): use docker or oci") }
             let home = try FnrtHome.fromEnvironment()
             let store = try ContentStore(home: home)
             var name = storeName(image, in: store)
@@ -68,8 +68,11 @@ struct Run: AsyncParsableCommand {
             let body: Data
             if let data { body = Data(data.utf8) } else if isatty(STDIN_FILENO) == 0 { body = FileHandle.standardInput.readDataToEndOfFile() } else { body = Data() }
 
-            let driver = try DockerDriver(docker: try DockerClient(), store: store, home: home, instance: "run-\(getpid())")
-            let report = try await FunctionRunner(driver: driver).run(spec, body: ByteBuffer(bytes: body), headers: headers)
+            let instance = "run-\(getpid())"
+            let containers: any ContainerDriver = driver == "oci"
+                ? try OCIDriver(store: store, home: home, instance: instance)
+                : try DockerDriver(docker: try DockerClient(), store: store, home: home, instance: instance)
+            let report = try await FunctionRunner(driver: containers).run(spec, body: ByteBuffer(bytes: body), headers: headers)
             if timings {
                 FileHandle.standardError.write(Data("fnrt: started in \(formatDuration(report.startup)), call took \(formatDuration(report.call))\n".utf8))
             }

@@ -9,13 +9,15 @@ import Testing
 
 /// The drivers that must pass the conformance suite.
 enum Drivers {
-    static let all = ["docker"]
+    static let all = ["docker", "oci"]
 
     static func make(_ name: String) throws -> any ContainerDriver {
         switch name {
         case "docker":
             return try DockerDriver(docker: try DockerClient(), store: FunctionImages.store, home: FunctionImages.home,
                                     instance: "test-\(UUID().uuidString.prefix(8))")
+        case "oci":
+            return try OCIDriver(store: FunctionImages.store, home: FunctionImages.home, instance: "test-\(UUID().uuidString.prefix(8))")
         default: fatalError("unknown driver \(name)")
         }
     }

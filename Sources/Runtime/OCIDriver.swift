@@ -1,0 +1,247 @@
+import Foundation
+import ImageStore
+import OCI
+import Synchronization
+
+/// Runs function containers with an OCI runtime (crun, or runc) directly on
+/// fnrt's own unpacked, cached root filesystems: no daemon in the way, the
+/// route to the shortest cold starts. The same hardening as `DockerDriver`:
+/// new network namespace (loopback only), read-only root, tmpfs /tmp, iofs
+/// bound at /tmp/iofs, no capabilities, no-new-privileges, a non-root user,
+/// pids, open-files, memory and CPU limits.
+public final class OCIDriver: ContainerDriver {
+    public let name: String
+    /// The runtime binary (`/usr/bin/crun`, `/usr/sbin/runc`).
+    public let runtime: String
+    let store: ContentStore
+    let unpacker: Unpacker
+    let stateRoot: String
+    let bundles: String
+    let iofsRoot: String
+    public let instance: String
+    private let processes = Mutex<[String: Process]>([:])
+
+    /// Uses `runtime`, else `$FNRT_OCI_RUNTIME`, else crun on a unified
+    /// (cgroup v2) host, else runc (crun refuses hybrid cgroup hierarchies).
+    public init(store: ContentStore, home: FnrtHome, instance: String, runtime: String? = nil) throws {
+        let unified = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0
+        let preferred = unified ? ["/usr/bin/crun", "/usr/sbin/runc", "/usr/bin/runc"] : ["/usr/sbin/runc", "/usr/bin/runc"]
+        let candidates = [runtime, ProcessInfo.processInfo.environment["FNRT_OCI_RUNTIME"]].compactMap { $0 } + preferred
+        guard let found = candidates.first(where: { access($0, X_OK) == 0 }) else {
+            throw ContainerError.launch(function: "-", reason: "no OCI runtime found (install crun or runc)")
+        }
+        self.runtime = found
+        self.name = (found as NSString).lastPathComponent
+        self.store = store
+        self.unpacker = try Unpacker(store: store, home: home)
+        self.stateRoot = home.path + "/oci-state"
+        self.bundles = home.path + "/bundles"
+        self.iofsRoot = home.path + "/iofs"
+        self.instance = instance
+        for dir in [stateRoot, bundles, iofsRoot] {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+        }
+    }
+
+    var prefix: String { "fnrt-\(instance)-" }
+
+    public func start(_ spec: FunctionSpec) async throws -> Container {
+        let function = "\(spec.app)/\(spec.name)"
+        guard let descriptor = try store.resolve(spec.image) else { throw StoreError.imageNotFound(spec.image) }
+        guard case .manifest(let manifest) = try ManifestDocument.decode(try store.read(descriptor.digest), mediaType: descriptor.mediaType).0 else {
+            throw ContainerError.launch(function: function, reason: "\(spec.image) is an index, not an image")
+        }
+        let image = try JSONDecoder().decode(ImageConfig.self, from: try store.read(manifest.config.digest))
+        let rootfs = try await Self.blocking { [unpacker] in try unpacker.rootfs(for: manifest.layers).path }
+
+        let id = prefix + UUID().uuidString.lowercased().prefix(12)
+        let iofs = "\(iofsRoot)/\(id)"
+        let bundle = "\(bundles)/\(id)"
+        guard mkdir(iofs, 0o777) == 0, chmod(iofs, 0o777) == 0 else { throw StoreError.io(path: iofs, operation: "create", errno: errno) }
+        let container = Container(id: id, iofs: iofs)
+        do {
+            try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true)
+            let args = (image.config?.Entrypoint ?? []) + (image.config?.Cmd ?? [])
+            guard !args.isEmpty else { throw ContainerError.launch(function: function, reason: "\(spec.image) has no entrypoint or command") }
+            let imageUser = image.config?.User ?? ""
+            let user = try Self.numericUser(spec.user ?? (["", "root", "0", "0:0"].contains(imageUser) ? "1000:1000" : imageUser), function: function)
+            let env = (image.config?.Env ?? []) + spec.environment(appID: spec.app, functionID: "\(spec.app)/\(spec.name)")
+            let config = OCIRuntimeSpec.make(rootfs: rootfs, args: args, env: env, cwd: image.config?.WorkingDir ?? "/", uid: user.0, gid: user.1,
+                                             hostname: spec.name, iofs: iofs, spec: spec)
+            try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]).write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
+
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: runtime)
+            process.arguments = ["--root", stateRoot, "run", "--bundle", bundle, id]
+            FileManager.default.createFile(atPath: "\(bundle)/output.log", contents: nil)
+            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(bundle)/output.log"))
+            process.standardOutput = log
+            process.standardError = log
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            try? log.close()
+            processes.withLock { $0[id] = process }
+            return container
+        } catch {
+            try? await remove(container)
+            if error is ContainerError { throw error }
+            throw ContainerError.launch(function: function, reason: "\(error)")
+        }
+    }
+
+    static func numericUser(_ user: String, function: String) throws -> (Int, Int) {
+        let parts = user.split(separator: ":").map { Int($0) }
+        guard let uid = parts.first ?? nil, parts.allSatisfy({ $0 != nil }) else {
+            throw ContainerError.launch(function: function, reason: "user '\(user)': the \("oci") driver takes a numeric uid[:gid]")
+        }
+        return (uid, parts.count > 1 ? parts[1]! : uid)
+    }
+
+    public func waitUntilListening(_ container: Container, spec: FunctionSpec, timeout: Duration) async throws {
+        let function = "\(spec.app)/\(spec.name)"
+        enum Event: Sendable { case listening, timedOut, exited(Int), failed(String) }
+        let first = FirstOf<Event>()
+        let watcher = Task {
+            do {
+                let outcome = try await ListenerWatcher.wait(directory: container.iofs, timeout: timeout)
+                first.offer(outcome == .ready ? .listening : .timedOut)
+            } catch let error as ListenerWatcher.ListenerError {
+                first.offer(.failed(error.reason))
+            } catch {}
+        }
+        if let process = processes.withLock({ $0[container.id] }) {
+            // The runtime runs in the foreground: its exit is the container's.
+            let previous = process.terminationHandler
+            process.terminationHandler = { p in
+                first.offer(.exited(Int(p.terminationStatus)))
+                previous?(p)
+            }
+            if !process.isRunning { first.offer(.exited(Int(process.terminationStatus))) }
+        }
+        let event = await first.value
+        watcher.cancel()
+        switch event {
+        case .listening: return
+        case .timedOut: throw ContainerError.startupTimeout(function: function, after: timeout, logs: await logs(container, lines: 20))
+        case .exited(let code): throw ContainerError.exitedAtStartup(function: function, code: code, logs: await logs(container, lines: 20))
+        case .failed(let reason): throw ContainerError.badListener(function: function, reason: reason)
+        }
+    }
+
+    public func stop(_ container: Container, grace: Duration) async throws {
+        _ = try? await runtimeCommand(["kill", container.id, "TERM"])
+        let deadline = ContinuousClock.now + grace
+        while ContinuousClock.now < deadline, try await state(container) == .running {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await kill(container)
+    }
+
+    public func kill(_ container: Container) async throws {
+        _ = try? await runtimeCommand(["kill", "--all", container.id, "KILL"])
+    }
+
+    public func remove(_ container: Container) async throws {
+        _ = try? await runtimeCommand(["delete", "--force", container.id])
+        if let process = processes.withLock({ $0.removeValue(forKey: container.id) }), process.isRunning {
+            process.terminate()
+        }
+        RootDirectoryCleaner.remove(container.iofs)
+        RootDirectoryCleaner.remove("\(bundles)/\(container.id)")
+    }
+
+    public func state(_ container: Container) async throws -> ContainerState {
+        let (status, output) = try await runtimeCommand(["state", container.id])
+        guard status == 0, let data = output.data(using: .utf8),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return .missing }
+        switch object["status"] as? String {
+        case "running", "created": return .running
+        default:
+            let code = processes.withLock { $0[container.id] }.flatMap { $0.isRunning ? nil : Int($0.terminationStatus) } ?? -1
+            return .exited(code: code)
+        }
+    }
+
+    public func logs(_ container: Container, lines: Int) async -> [String] {
+        guard let data = FileManager.default.contents(atPath: "\(bundles)/\(container.id)/output.log") else { return [] }
+        return Array(String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init).suffix(lines))
+    }
+
+    public func list() async throws -> [Container] {
+        let (status, output) = try await runtimeCommand(["list", "--format", "json"])
+        guard status == 0, let data = output.data(using: .utf8),
+            let entries = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]]
+        else { return [] }
+        return entries.compactMap { $0["id"] as? String }.filter { $0.hasPrefix(prefix) }.map { Container(id: $0, iofs: "\(iofsRoot)/\($0)") }
+    }
+
+    /// Runs the runtime with `--root`; returns its status and standard output.
+    func runtimeCommand(_ arguments: [String]) async throws -> (Int32, String) {
+        let runtime = self.runtime, stateRoot = self.stateRoot
+        return try await Self.blocking {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: runtime)
+            process.arguments = ["--root", stateRoot] + arguments
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+        }
+    }
+}
+
+/// The OCI runtime spec (config.json) of a function container.
+enum OCIRuntimeSpec {
+    static func make(rootfs: String, args: [String], env: [String], cwd: String, uid: Int, gid: Int, hostname: String,
+                     iofs: String, spec: FunctionSpec) -> [String: Any] {
+        var resources: [String: Any] = [
+            "memory": ["limit": spec.memoryMB << 20, "swap": spec.memoryMB << 20],
+            "pids": ["limit": spec.pidsLimit],
+            "devices": [["allow": false, "access": "rwm"]],
+        ]
+        if let cpus = spec.cpus { resources["cpu"] = ["quota": Int(cpus * 100_000), "period": 100_000] }
+        let mounts: [[String: Any]] = [
+            ["destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]],
+            ["destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]],
+            ["destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]],
+            ["destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]],
+            ["destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]],
+            ["destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]],
+            ["destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=\(spec.tmpMB)m"]],
+            ["destination": "/tmp/iofs", "type": "bind", "source": iofs, "options": ["rbind", "rw", "nosuid", "nodev", "noexec"]],
+        ]
+        return [
+            "ociVersion": "1.0.2",
+            "process": [
+                "terminal": false,
+                "user": ["uid": uid, "gid": gid],
+                "args": args,
+                "env": env,
+                "cwd": cwd.isEmpty ? "/" : cwd,
+                "capabilities": ["bounding": [String](), "effective": [String](), "inheritable": [String](), "permitted": [String](), "ambient": [String]()],
+                "rlimits": [["type": "RLIMIT_NOFILE", "hard": spec.openFiles, "soft": spec.openFiles]],
+                "noNewPrivileges": true,
+            ] as [String: Any],
+            "root": ["path": rootfs, "readonly": true],
+            "hostname": hostname,
+            "mounts": mounts,
+            "linux": [
+                "namespaces": [["type": "pid"], ["type": "network"], ["type": "ipc"], ["type": "uts"], ["type": "mount"]],
+                "resources": resources,
+                "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+                                "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
+                "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+            ] as [String: Any],
+        ]
+    }
+}
