@@ -20,6 +20,7 @@ let package = Package(
         // C shims over the two chosen C libraries.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CArchive", linkerSettings: [.linkedLibrary("archive")]),
+        .target(name: "CLinux"),
 
         .target(name: "OCI", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // HTTP/1.1 over libcurl (TCP or a Unix socket): the registry's and Docker's transport.
@@ -47,7 +48,7 @@ let package = Package(
         .executableTarget(name: "neverlisten", path: "Sources/Functions/neverlisten"),
         .executableTarget(name: "probe", dependencies: ["FDK"], path: "Sources/Functions/probe"),
         .target(name: "Runtime", dependencies: [
-            "OCI", "ImageStore", "Docker", "CArchive",
+            "OCI", "ImageStore", "Docker", "CArchive", "CLinux",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -19,7 +19,10 @@ public struct FunctionRunner: Sendable {
 
     /// Runs `spec` once with `body` and `headers` (runtime headers `Fn-*`
     /// from the caller are dropped: a caller must not forge them).
-    public func run(_ spec: FunctionSpec, body: ByteBuffer, headers: [(String, String)] = []) async throws -> RunReport {
+    /// `onOutcome` sees the outcome as soon as the call ends, before the
+    /// container is removed, so a caller can answer without waiting for that.
+    public func run(_ spec: FunctionSpec, body: ByteBuffer, headers: [(String, String)] = [],
+                    onOutcome: (CallOutcome) -> Void = { _ in }) async throws -> RunReport {
         let clock = ContinuousClock()
         let started = clock.now
         let container = try await driver.start(spec)
@@ -32,6 +35,7 @@ public struct FunctionRunner: Sendable {
             let request = FDKRequest(deadline: Date() + Double(spec.timeout.components.seconds), headers: safeHeaders, body: body)
             let outcome = await connection.call(request, timeout: spec.timeout)
             let finished = clock.now
+            onOutcome(outcome)
             if outcome.containerIsBroken { try? await driver.kill(container) }
             try? await driver.remove(container)
             return RunReport(outcome: outcome, startup: listening - started, call: finished - listening)

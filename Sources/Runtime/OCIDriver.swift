@@ -19,7 +19,7 @@ public final class OCIDriver: ContainerDriver {
     let bundles: String
     let iofsRoot: String
     public let instance: String
-    private let processes = Mutex<[String: Process]>([:])
+    private let processes = Mutex<[String: ChildProcess]>([:])
 
     /// Uses `runtime`, else `$FNRT_OCI_RUNTIME`, else crun on a unified
     /// (cgroup v2) host, else runc (crun refuses hybrid cgroup hierarchies).
@@ -70,16 +70,9 @@ public final class OCIDriver: ContainerDriver {
                                              hostname: spec.name, iofs: iofs, spec: spec)
             try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]).write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
 
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: runtime)
-            process.arguments = ["--root", stateRoot, "run", "--bundle", bundle, id]
-            FileManager.default.createFile(atPath: "\(bundle)/output.log", contents: nil)
-            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(bundle)/output.log"))
-            process.standardOutput = log
-            process.standardError = log
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            try? log.close()
+            // The runtime stays in the foreground: its exit is the container's.
+            let process = try ChildProcess(path: runtime, arguments: ["--root", stateRoot, "run", "--bundle", bundle, id],
+                                           output: "\(bundle)/output.log")
             processes.withLock { $0[id] = process }
             return container
         } catch {
@@ -109,17 +102,12 @@ public final class OCIDriver: ContainerDriver {
                 first.offer(.failed(error.reason))
             } catch {}
         }
-        if let process = processes.withLock({ $0[container.id] }) {
-            // The runtime runs in the foreground: its exit is the container's.
-            let previous = process.terminationHandler
-            process.terminationHandler = { p in
-                first.offer(.exited(Int(p.terminationStatus)))
-                previous?(p)
-            }
-            if !process.isRunning { first.offer(.exited(Int(process.terminationStatus))) }
+        let exit: Task<Void, Never>? = processes.withLock { $0[container.id] }.map { process in
+            Task { first.offer(.exited(Int(await process.waitForExit()))) }
         }
         let event = await first.value
         watcher.cancel()
+        exit?.cancel()
         switch event {
         case .listening: return
         case .timedOut: throw ContainerError.startupTimeout(function: function, after: timeout, logs: await logs(container, lines: 20))
@@ -143,8 +131,8 @@ public final class OCIDriver: ContainerDriver {
 
     public func remove(_ container: Container) async throws {
         _ = try? await runtimeCommand(["delete", "--force", container.id])
-        if let process = processes.withLock({ $0.removeValue(forKey: container.id) }), process.isRunning {
-            process.terminate()
+        if let process = processes.withLock({ $0.removeValue(forKey: container.id) }), process.exitStatus == nil {
+            process.signal(SIGKILL)
         }
         RootDirectoryCleaner.remove(container.iofs)
         RootDirectoryCleaner.remove("\(bundles)/\(container.id)")
@@ -158,7 +146,7 @@ public final class OCIDriver: ContainerDriver {
         switch object["status"] as? String {
         case "running", "created": return .running
         default:
-            let code = processes.withLock { $0[container.id] }.flatMap { $0.isRunning ? nil : Int($0.terminationStatus) } ?? -1
+            let code = processes.withLock { $0[container.id] }?.exitStatus.map(Int.init) ?? -1
             return .exited(code: code)
         }
     }

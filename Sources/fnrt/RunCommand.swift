@@ -72,13 +72,17 @@ struct Run: AsyncParsableCommand {
             let containers: any ContainerDriver = driver == "oci"
                 ? try OCIDriver(store: store, home: home, instance: instance)
                 : try DockerDriver(docker: try DockerClient(), store: store, home: home, instance: instance)
-            let report = try await FunctionRunner(driver: containers).run(spec, body: ByteBuffer(bytes: body), headers: headers)
+            let report = try await FunctionRunner(driver: containers).run(spec, body: ByteBuffer(bytes: body), headers: headers) { outcome in
+                // The answer first; the container's removal follows.
+                if case .success(_, _, let responseBody) = outcome {
+                    FileHandle.standardOutput.write(Data(responseBody.readableBytesView))
+                }
+            }
             if timings {
                 FileHandle.standardError.write(Data("fnrt: started in \(formatDuration(report.startup)), call took \(formatDuration(report.call))\n".utf8))
             }
             switch report.outcome {
-            case .success(let status, _, var responseBody):
-                FileHandle.standardOutput.write(Data(responseBody.readBytes(length: responseBody.readableBytes) ?? []))
+            case .success(let status, _, _):
                 if status >= 400 { throw fail(RunFailure("the function answered HTTP \(status)")) }
             case .functionFailed(let status, var responseBody):
                 let text = (responseBody.readString(length: responseBody.readableBytes) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)

@@ -1,0 +1,9 @@
+#ifndef FNRT_CLINUX_H
+#define FNRT_CLINUX_H
+/* Linux calls that Glibc's Swift module hides behind _GNU_SOURCE. */
+#include <spawn.h>
+
+/* Closes every descriptor from `lowfd` up in the child (glibc 2.34+). */
+int clinux_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int lowfd);
+
+#endif
