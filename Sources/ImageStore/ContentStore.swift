@@ -184,6 +184,25 @@ public final class ContentStore: Sendable {
         try index().manifests.last { $0.refName == reference }
     }
 
+    /// The manifest and config of the single-platform image named `reference`.
+    public func image(_ reference: String) throws -> (manifest: Manifest, config: ImageConfig) {
+        guard let descriptor = try resolve(reference) else { throw StoreError.imageNotFound(reference) }
+        let manifest: Manifest
+        do {
+            guard case .manifest(let m) = try ManifestDocument.decode(try read(descriptor.digest), mediaType: descriptor.mediaType).0 else {
+                throw StoreError.corrupt(path: blobPath(descriptor.digest), reason: "\(reference) names an index, not an image manifest")
+            }
+            manifest = m
+        } catch let error as OCIError {
+            throw StoreError.corrupt(path: blobPath(descriptor.digest), reason: error.description)
+        }
+        do {
+            return (manifest, try JSONDecoder().decode(ImageConfig.self, from: try read(manifest.config.digest)))
+        } catch let error as DecodingError {
+            throw StoreError.corrupt(path: blobPath(manifest.config.digest), reason: "not an image config: \(error)")
+        }
+    }
+
     /// Every named image, sorted by name.
     public func images() throws -> [StoredImage] {
         try index().manifests.compactMap { d in d.refName.map { StoredImage(reference: $0, manifest: d) } }

@@ -43,11 +43,7 @@ public final class Unpacker: Sendable {
 
     /// The layers of the image named `reference` in the store.
     public func layers(ofImage reference: String) throws -> [Descriptor] {
-        guard let descriptor = try store.resolve(reference) else { throw StoreError.imageNotFound(reference) }
-        guard case .manifest(let manifest) = try ManifestDocument.decode(try store.read(descriptor.digest), mediaType: descriptor.mediaType).0 else {
-            throw StoreError.corrupt(path: store.blobPath(descriptor.digest), reason: "\(reference) names an index, not an image manifest")
-        }
-        return manifest.layers
+        try store.image(reference).manifest.layers
     }
 
     /// Keys of each prefix of the chain: `key[i]` names layers `0...i`

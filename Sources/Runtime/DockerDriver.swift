@@ -32,15 +32,11 @@ public final class DockerDriver: ContainerDriver {
 
     public func start(_ spec: FunctionSpec) async throws -> Container {
         let function = "\(spec.app)/\(spec.name)"
-        guard let descriptor = try store.resolve(spec.image) else { throw StoreError.imageNotFound(spec.image) }
-        guard case .manifest(let manifest) = try ManifestDocument.decode(try store.read(descriptor.digest), mediaType: descriptor.mediaType).0 else {
-            throw ContainerError.launch(function: function, reason: "\(spec.image) is an index, not an image")
-        }
-        let config = try JSONDecoder().decode(ImageConfig.self, from: try store.read(manifest.config.digest))
+        let (manifest, config) = try store.image(spec.image)
         let imageID = try await loader.ensureLoaded(manifest: manifest, reference: spec.image)
 
         let id = UUID().uuidString.lowercased()
-        let iofs = "\(iofsRoot)/\(id)"
+        let iofs = "\(iofsRoot)/\(instance)-\(id)"
         guard mkdir(iofs, 0o777) == 0, chmod(iofs, 0o777) == 0 else { throw StoreError.io(path: iofs, operation: "create", errno: errno) }
         var host = ContainerConfig.Host()
         host.Binds = ["\(iofs):/tmp/iofs"]
@@ -76,29 +72,7 @@ public final class DockerDriver: ContainerDriver {
     }
 
     public func waitUntilListening(_ container: Container, spec: FunctionSpec, timeout: Duration) async throws {
-        let function = "\(spec.app)/\(spec.name)"
-        enum Event: Sendable { case listening, timedOut, exited(Int), failed(String) }
-        let first = FirstOf<Event>()
-        let watcher = Task {
-            do {
-                let outcome = try await ListenerWatcher.wait(directory: container.iofs, timeout: timeout)
-                first.offer(outcome == .ready ? .listening : .timedOut)
-            } catch let error as ListenerWatcher.ListenerError {
-                first.offer(.failed(error.reason))
-            } catch {}
-        }
-        let exit = Task { [docker] in
-            if let code = try? await docker.waitContainer(container.id) { first.offer(.exited(code)) }
-        }
-        let event = await first.value
-        watcher.cancel()
-        exit.cancel()
-        switch event {
-        case .listening: return
-        case .timedOut: throw ContainerError.startupTimeout(function: function, after: timeout, logs: await logs(container, lines: 20))
-        case .exited(let code): throw ContainerError.exitedAtStartup(function: function, code: code, logs: await logs(container, lines: 20))
-        case .failed(let reason): throw ContainerError.badListener(function: function, reason: reason)
-        }
+        try await waitForListener(container, spec: spec, timeout: timeout) { [docker] in try? await docker.waitContainer(container.id) }
     }
 
     public func stop(_ container: Container, grace: Duration) async throws {
@@ -141,34 +115,5 @@ enum RootDirectoryCleaner {
     static func remove(_ path: String) {
         guard !path.isEmpty else { return }
         try? FileManager.default.removeItem(atPath: path)
-    }
-}
-
-/// The first of several racing results; later offers are ignored.
-final class FirstOf<Value: Sendable>: Sendable {
-    private struct State { var value: Value?; var waiter: CheckedContinuation<Value, Never>? }
-    private let state = Mutex(State())
-
-    func offer(_ value: Value) {
-        let waiter: CheckedContinuation<Value, Never>? = state.withLock { s in
-            guard s.value == nil else { return nil }
-            s.value = value
-            defer { s.waiter = nil }
-            return s.waiter
-        }
-        waiter?.resume(returning: value)
-    }
-
-    var value: Value {
-        get async {
-            await withCheckedContinuation { continuation in
-                let ready: Value? = state.withLock { s in
-                    if let v = s.value { return v }
-                    s.waiter = continuation
-                    return nil
-                }
-                if let ready { continuation.resume(returning: ready) }
-            }
-        }
     }
 }

@@ -96,3 +96,66 @@ enum ListenerWatcher {
 
     struct ListenerError: Error { var reason: String }
 }
+
+extension ContainerDriver {
+    /// Waits for the container's listener, racing it against the container's
+    /// exit (`exited` returns the exit code once the container stops); maps
+    /// what came first to success or a `ContainerError` with the last output.
+    func waitForListener(_ container: Container, spec: FunctionSpec, timeout: Duration,
+                         exited: @escaping @Sendable () async -> Int?) async throws {
+        let function = "\(spec.app)/\(spec.name)"
+        let first = FirstOf<StartupEvent>()
+        let watcher = Task {
+            do {
+                let outcome = try await ListenerWatcher.wait(directory: container.iofs, timeout: timeout)
+                first.offer(outcome == .ready ? .listening : .timedOut)
+            } catch let error as ListenerWatcher.ListenerError {
+                first.offer(.failed(error.reason))
+            } catch {}
+        }
+        let exit = Task {
+            if let code = await exited() { first.offer(.exited(code)) }
+        }
+        let event = await first.value
+        watcher.cancel()
+        exit.cancel()
+        switch event {
+        case .listening: return
+        case .timedOut: throw ContainerError.startupTimeout(function: function, after: timeout, logs: await logs(container, lines: 20))
+        case .exited(let code): throw ContainerError.exitedAtStartup(function: function, code: code, logs: await logs(container, lines: 20))
+        case .failed(let reason): throw ContainerError.badListener(function: function, reason: reason)
+        }
+    }
+}
+
+/// What happened first while a container started.
+enum StartupEvent: Sendable { case listening, timedOut, exited(Int), failed(String) }
+
+/// The first of several racing results; later offers are ignored.
+final class FirstOf<Value: Sendable>: Sendable {
+    private struct State { var value: Value?; var waiter: CheckedContinuation<Value, Never>? }
+    private let state = Mutex(State())
+
+    func offer(_ value: Value) {
+        let waiter: CheckedContinuation<Value, Never>? = state.withLock { s in
+            guard s.value == nil else { return nil }
+            s.value = value
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume(returning: value)
+    }
+
+    var value: Value {
+        get async {
+            await withCheckedContinuation { continuation in
+                let ready: Value? = state.withLock { s in
+                    if let v = s.value { return v }
+                    s.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        }
+    }
+}

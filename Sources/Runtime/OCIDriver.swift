@@ -34,7 +34,9 @@ public final class OCIDriver: ContainerDriver {
         self.name = (found as NSString).lastPathComponent
         self.store = store
         self.unpacker = try Unpacker(store: store, home: home)
-        self.stateRoot = home.path + "/oci-state"
+        // A state root of its own: `runc list` reads every container's state
+        // in its root, and fails when another instance deletes one meanwhile.
+        self.stateRoot = home.path + "/oci-state/" + instance
         self.bundles = home.path + "/bundles"
         self.iofsRoot = home.path + "/iofs"
         self.instance = instance
@@ -47,11 +49,7 @@ public final class OCIDriver: ContainerDriver {
 
     public func start(_ spec: FunctionSpec) async throws -> Container {
         let function = "\(spec.app)/\(spec.name)"
-        guard let descriptor = try store.resolve(spec.image) else { throw StoreError.imageNotFound(spec.image) }
-        guard case .manifest(let manifest) = try ManifestDocument.decode(try store.read(descriptor.digest), mediaType: descriptor.mediaType).0 else {
-            throw ContainerError.launch(function: function, reason: "\(spec.image) is an index, not an image")
-        }
-        let image = try JSONDecoder().decode(ImageConfig.self, from: try store.read(manifest.config.digest))
+        let (manifest, image) = try store.image(spec.image)
         let rootfs = try await Self.blocking { [unpacker] in try unpacker.rootfs(for: manifest.layers).path }
 
         let id = prefix + UUID().uuidString.lowercased().prefix(12)
@@ -91,28 +89,11 @@ public final class OCIDriver: ContainerDriver {
     }
 
     public func waitUntilListening(_ container: Container, spec: FunctionSpec, timeout: Duration) async throws {
-        let function = "\(spec.app)/\(spec.name)"
-        enum Event: Sendable { case listening, timedOut, exited(Int), failed(String) }
-        let first = FirstOf<Event>()
-        let watcher = Task {
-            do {
-                let outcome = try await ListenerWatcher.wait(directory: container.iofs, timeout: timeout)
-                first.offer(outcome == .ready ? .listening : .timedOut)
-            } catch let error as ListenerWatcher.ListenerError {
-                first.offer(.failed(error.reason))
-            } catch {}
-        }
-        let exit: Task<Void, Never>? = processes.withLock { $0[container.id] }.map { process in
-            Task { first.offer(.exited(Int(await process.waitForExit()))) }
-        }
-        let event = await first.value
-        watcher.cancel()
-        exit?.cancel()
-        switch event {
-        case .listening: return
-        case .timedOut: throw ContainerError.startupTimeout(function: function, after: timeout, logs: await logs(container, lines: 20))
-        case .exited(let code): throw ContainerError.exitedAtStartup(function: function, code: code, logs: await logs(container, lines: 20))
-        case .failed(let reason): throw ContainerError.badListener(function: function, reason: reason)
+        // The runtime runs in the foreground: its exit is the container's.
+        let process = processes.withLock { $0[container.id] }
+        try await waitForListener(container, spec: spec, timeout: timeout) {
+            guard let process else { return nil }
+            return Int(await process.waitForExit())
         }
     }
 
@@ -136,6 +117,7 @@ public final class OCIDriver: ContainerDriver {
         }
         RootDirectoryCleaner.remove(container.iofs)
         RootDirectoryCleaner.remove("\(bundles)/\(container.id)")
+        rmdir(stateRoot)  // only when this instance has no container left; the runtime makes it again
     }
 
     public func state(_ container: Container) async throws -> ContainerState {
@@ -158,9 +140,11 @@ public final class OCIDriver: ContainerDriver {
 
     public func list() async throws -> [Container] {
         let (status, output) = try await runtimeCommand(["list", "--format", "json"])
-        guard status == 0, let data = output.data(using: .utf8),
-            let entries = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]]
-        else { return [] }
+        guard status == 0, let data = output.data(using: .utf8) else {
+            throw ContainerError.launch(function: "-", reason: "\(name) list failed with status \(status)")
+        }
+        // runc prints `null` when there is none.
+        let entries = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [[String: Any]]) ?? []
         return entries.compactMap { $0["id"] as? String }.filter { $0.hasPrefix(prefix) }.map { Container(id: $0, iofs: "\(iofsRoot)/\($0)") }
     }
 

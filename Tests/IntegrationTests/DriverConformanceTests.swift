@@ -256,6 +256,13 @@ struct RunCommandTests {
         _ = try fnrt(["run", "--startup-timeout", "1", "fns/neverlisten:test"])
         let left = try await DockerClient().listContainers(labels: ["fnrt.app=run"])
         #expect(left.isEmpty, "containers left: \(left.map(\.Id))")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: FunctionImages.home.path + "/iofs").isEmpty)
+        _ = try fnrt(["run", "--driver", "oci", "fns/crash:test"])
+        // fnrt run's instance is run-<pid>; other suites' containers may be running meanwhile.
+        func leftByRun(_ directory: String) throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: FunctionImages.home.path + "/" + directory).filter { $0.hasPrefix("run-") || $0.hasPrefix("fnrt-run-") }
+        }
+        #expect(try leftByRun("iofs").isEmpty)
+        #expect(try leftByRun("bundles").isEmpty)
+        #expect(!(try FileManager.default.contentsOfDirectory(atPath: FunctionImages.home.path + "/oci-state").contains { $0.hasPrefix("run-") }))
     }
 }
