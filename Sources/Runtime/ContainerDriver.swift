@@ -67,4 +67,7 @@ public protocol ContainerDriver: Sendable {
     func logs(_ container: Container, lines: Int) async -> [String]
     /// This runtime instance's containers (by label), as left by any process.
     func list() async throws -> [Container]
+    /// Containers that other instances of this runtime (same `$FNRT_HOME`)
+    /// left behind: a process that was killed cannot remove its own.
+    func listOrphans() async throws -> [Container]
 }

@@ -20,6 +20,9 @@ public final class DockerDriver: ContainerDriver {
     public let instance: String
 
     public static let instanceLabel = "fnrt.instance"
+    /// Names the fnrt home a container belongs to, so runtimes with other homes on the same engine are left alone.
+    public static let homeLabel = "fnrt.home"
+    let home: String
 
     public init(docker: DockerClient, store: ContentStore, home: FnrtHome, instance: String) throws {
         self.docker = docker
@@ -27,6 +30,7 @@ public final class DockerDriver: ContainerDriver {
         self.loader = DockerImageLoader(docker: docker, store: store)
         self.iofsRoot = home.path + "/iofs"
         self.instance = instance
+        self.home = home.path
         try FileManager.default.createDirectory(atPath: iofsRoot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
     }
 
@@ -53,7 +57,7 @@ public final class DockerDriver: ContainerDriver {
         let user = spec.user ?? (["", "root", "0", "0:0"].contains(imageUser) ? "1000:1000" : imageUser)
         let container = ContainerConfig(
             image: imageID, env: spec.environment(appID: spec.app, functionID: "\(spec.app)/\(spec.name)"), user: user,
-            labels: [Self.instanceLabel: instance, "fnrt.app": spec.app, "fnrt.function": spec.name, "fnrt.iofs": iofs, "fnrt.image": spec.image],
+            labels: [Self.instanceLabel: instance, Self.homeLabel: home, "fnrt.app": spec.app, "fnrt.function": spec.name, "fnrt.iofs": iofs, "fnrt.image": spec.image],
             hostConfig: host)
         do {
             let dockerID = try await docker.createContainer(name: "fnrt-\(spec.app)-\(spec.name)-\(id.prefix(8))".filter { $0.isLetter || $0.isNumber || "-_.".contains($0) }, container)
@@ -101,6 +105,12 @@ public final class DockerDriver: ContainerDriver {
 
     public func logs(_ container: Container, lines: Int) async -> [String] {
         (try? await docker.logs(container.id, tail: lines)) ?? []
+    }
+
+    public func listOrphans() async throws -> [Container] {
+        try await docker.listContainers(labels: ["\(Self.homeLabel)=\(home)"])
+            .filter { $0.Labels?[Self.instanceLabel] != instance }
+            .map { Container(id: $0.Id, iofs: $0.Labels?["fnrt.iofs"] ?? "") }
     }
 
     public func list() async throws -> [Container] {

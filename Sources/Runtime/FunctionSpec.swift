@@ -23,6 +23,12 @@ public struct FunctionSpec: Hashable, Sendable {
     public var openFiles: Int = 1024
     /// CPU limit in cores (nil: none).
     public var cpus: Double?
+    /// A hot container idle this long is stopped and removed (Fn: default 30 s, 1 s to 3600 s).
+    public var idleTimeout: Duration = .seconds(30)
+    /// At most this many containers of this function at once.
+    public var maxContainers: Int = 10
+    /// Containers kept hot at all times (provisioned concurrency).
+    public var provisioned: Int = 0
 
     public init(app: String, name: String, image: String) {
         self.app = app

@@ -148,9 +148,29 @@ public final class OCIDriver: ContainerDriver {
         return entries.compactMap { $0["id"] as? String }.filter { $0.hasPrefix(prefix) }.map { Container(id: $0, iofs: "\(iofsRoot)/\($0)") }
     }
 
+    public func listOrphans() async throws -> [Container] {
+        let parent = (stateRoot as NSString).deletingLastPathComponent
+        var orphans: [Container] = []
+        for other in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where other != instance {
+            let root = "\(parent)/\(other)"
+            let (status, output) = try await runtimeCommand(["list", "--format", "json"], root: root)
+            guard status == 0, let data = output.data(using: .utf8) else { continue }
+            let entries = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [[String: Any]]) ?? []
+            for id in entries.compactMap({ $0["id"] as? String }) {
+                // Removed through this driver's runtime, with the orphan's state root.
+                _ = try? await runtimeCommand(["delete", "--force", id], root: root)
+                RootDirectoryCleaner.remove("\(iofsRoot)/\(id)")
+                RootDirectoryCleaner.remove("\(bundles)/\(id)")
+                orphans.append(Container(id: id, iofs: "\(iofsRoot)/\(id)"))
+            }
+            rmdir(root)
+        }
+        return orphans
+    }
+
     /// Runs the runtime with `--root`; returns its status and standard output.
-    func runtimeCommand(_ arguments: [String]) async throws -> (Int32, String) {
-        let runtime = self.runtime, stateRoot = self.stateRoot
+    func runtimeCommand(_ arguments: [String], root: String? = nil) async throws -> (Int32, String) {
+        let runtime = self.runtime, stateRoot = root ?? self.stateRoot
         return try await Self.blocking {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: runtime)

@@ -23,7 +23,7 @@ enum Drivers {
     }
 }
 
-func spec(_ function: String, timeout: Duration = .seconds(10), startup: Duration = .seconds(5), config: [String: String] = [:]) -> FunctionSpec {
+func spec(_ function: String, timeout: Duration = .seconds(20), startup: Duration = .seconds(20), config: [String: String] = [:]) -> FunctionSpec {
     var spec = FunctionSpec(app: "tests", name: function, image: "fns/\(function):test")
     spec.timeout = timeout
     spec.startupTimeout = startup

@@ -1,0 +1,431 @@
+import Foundation
+import NIOCore
+
+/// Limits of the whole runtime.
+public struct SchedulerOptions: Sendable {
+    /// The sum of the memory of all containers, in MB (default: the host's
+    /// available memory less a headroom of 10% or 512 MB, whichever is larger).
+    public var memoryBudgetMB: Int
+    /// Calls that may wait for a container, per function; past it: 503.
+    public var maxQueuedCalls: Int = 100
+    /// How long a queued call waits for a container before a 503.
+    public var maxQueueWait: Duration = .seconds(30)
+    /// What 503 answers put in `Retry-After`, in seconds.
+    public var retryAfterSeconds: Int = 1
+    /// The first wait after a failed start; doubled per failure, up to `maxBackoff`.
+    public var startBackoff: Duration = .milliseconds(500)
+    public var maxBackoff: Duration = .seconds(30)
+
+    public init(memoryBudgetMB: Int? = nil) {
+        self.memoryBudgetMB = memoryBudgetMB ?? Self.defaultBudgetMB()
+    }
+
+    static func defaultBudgetMB() -> Int {
+        let text = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
+        let availableKB = text.split(separator: "\n").first { $0.hasPrefix("MemAvailable:") }
+            .flatMap { $0.split(separator: " ").dropFirst().first.flatMap { Int($0) } } ?? 4 << 20
+        let available = availableKB / 1024
+        return max(128, available - max(512, available / 10))
+    }
+}
+
+/// A call's result for any caller: gateway, `/invoke`, CLI, tests.
+public struct InvocationResult: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: ByteBuffer
+    /// True when this call waited for a new container.
+    public var cold: Bool
+    /// The container that answered (nil when none did).
+    public var containerID: String?
+    /// Time spent waiting for a container.
+    public var wait: Duration
+}
+
+/// Routes calls to hot containers, one call per container at a time.
+///
+/// Each distinct `FunctionSpec` (image, memory, timeouts, config...) has its
+/// own pool, so changed settings send new calls to new containers while the
+/// old ones finish and go. Idle containers are reused last-in-first-out, so
+/// surplus ones age out; a container is launched when the calls waiting
+/// outnumber those already starting, within the function's maximum and the
+/// runtime's memory budget, evicting other functions' least recently used
+/// idle containers when memory is short. Calls queue up to a bound, then get
+/// 503 with Retry-After. A container idle past its function's idle timeout is
+/// stopped and removed. A call past its timeout gets 504 and its container is
+/// killed; a crash gives 502 and the container is replaced; a start-up
+/// failure reaches every waiting caller, and a function that keeps failing to
+/// start is backed off.
+public actor Scheduler {
+    let driver: any ContainerDriver
+    let options: SchedulerOptions
+    let trace: InvocationTrace?
+    private var pools: [FunctionSpec: Pool] = [:]
+    private var reaper: Task<Void, Never>?
+    private var accepting = true
+    private var inFlight = 0
+
+    public init(driver: any ContainerDriver, options: SchedulerOptions = SchedulerOptions(), trace: InvocationTrace? = nil) {
+        self.driver = driver
+        self.options = options
+        self.trace = trace
+    }
+
+    // MARK: State
+
+    struct Hot: Sendable {
+        let container: Container
+        let connection: FDKConnection
+        var lastUsed: ContinuousClock.Instant = .now
+    }
+
+    struct Waiter {
+        let id: UInt64
+        let continuation: CheckedContinuation<Result<Hot, StartFailure>, Never>
+    }
+
+    /// Why a call got no container.
+    enum StartFailure: Error {
+        case startup(any Error)
+        case overloaded(String)
+        case shuttingDown
+    }
+
+    struct Pool {
+        var idle: [Hot] = []
+        var busy = 0
+        var starting = 0
+        var waiters: [Waiter] = []
+        var failures = 0
+        var lastFailure: (any Error)?
+        var backoffUntil: ContinuousClock.Instant?
+        var total: Int { idle.count + busy + starting }
+    }
+
+    private var nextWaiterID: UInt64 = 0
+
+    /// Memory of every container, starting, idle or busy.
+    var usedMemoryMB: Int { pools.reduce(0) { $0 + $1.value.total * $1.key.memoryMB } }
+
+    // MARK: Invoke
+
+    /// Calls `spec` with `request`. Never throws: every failure is a status
+    /// (502, 503 with Retry-After, 504) and a reason in the body.
+    public func invoke(_ spec: FunctionSpec, request: FDKRequest) async -> InvocationResult {
+        guard accepting else { return unavailable("the runtime is shutting down") }
+        inFlight += 1
+        defer { inFlight -= 1 }
+        let started = ContinuousClock.now
+        let acquired = await acquire(spec)
+        let wait = ContinuousClock.now - started
+        let hot: Hot
+        let cold: Bool
+        switch acquired {
+        case .failure(.overloaded(let reason)): return unavailable(reason)
+        case .failure(.shuttingDown): return unavailable("the runtime is shutting down")
+        case .failure(.startup(let error)):
+            let status = (error as? ContainerError).map { if case .startupTimeout = $0 { 504 } else { 502 } } ?? 502
+            let result = InvocationResult(status: status, headers: [("Content-Type", "text/plain")], body: ByteBuffer(string: "\(error)\n"),
+                                          cold: true, containerID: nil, wait: wait)
+            record(spec, result, duration: .zero)
+            return result
+        case .success(let (h, c)):
+            hot = h
+            cold = c
+        }
+        var call = request
+        call.deadline = Date() + Double(spec.timeout.components.seconds)
+        let callStarted = ContinuousClock.now
+        let outcome = await hot.connection.call(call, timeout: spec.timeout)
+        let duration = ContinuousClock.now - callStarted
+        release(hot, spec: spec, broken: outcome.containerIsBroken || !hot.connection.isActive)
+        let result: InvocationResult
+        switch outcome {
+        case .success(let status, let headers, let body):
+            result = InvocationResult(status: status, headers: headers, body: body, cold: cold, containerID: hot.container.id, wait: wait)
+        case .functionFailed(let status, let body):
+            result = InvocationResult(status: status, headers: [("Content-Type", "text/plain")], body: body, cold: cold, containerID: hot.container.id, wait: wait)
+        case .invalidResponse(let status):
+            result = failure(502, "invalid function response (the FDK answered \(status))", cold: cold, hot: hot, wait: wait)
+        case .receiveError(let reason):
+            result = failure(502, "error receiving function response: \(reason)", cold: cold, hot: hot, wait: wait)
+        case .timedOut:
+            result = failure(504, "timed out after \(spec.timeout)", cold: cold, hot: hot, wait: wait)
+        }
+        record(spec, result, duration: duration)
+        return result
+    }
+
+    private func failure(_ status: Int, _ message: String, cold: Bool, hot: Hot, wait: Duration) -> InvocationResult {
+        InvocationResult(status: status, headers: [("Content-Type", "text/plain")], body: ByteBuffer(string: message + "\n"),
+                         cold: cold, containerID: hot.container.id, wait: wait)
+    }
+
+    private func unavailable(_ reason: String) -> InvocationResult {
+        InvocationResult(status: 503, headers: [("Retry-After", "\(options.retryAfterSeconds)"), ("Content-Type", "text/plain")],
+                         body: ByteBuffer(string: reason + "\n"), cold: false, containerID: nil, wait: .zero)
+    }
+
+    private func record(_ spec: FunctionSpec, _ result: InvocationResult, duration: Duration) {
+        trace?.record(InvocationTrace.Entry(app: spec.app, function: spec.name, cold: result.cold, waitMS: result.wait.milliseconds,
+                                            durationMS: duration.milliseconds, memoryMB: spec.memoryMB, status: result.status))
+    }
+
+    /// A hot container for one call: an idle one (the most recently used), or
+    /// the next one to become free or to start.
+    private func acquire(_ spec: FunctionSpec) async -> Result<(Hot, Bool), StartFailure> {
+        var pool = pools[spec] ?? Pool()
+        while let hot = pool.idle.popLast() {
+            if hot.connection.isActive {
+                pool.busy += 1
+                pools[spec] = pool
+                return .success((hot, false))
+            }
+            discard(hot)  // died while idle (dockerd restarted, OOM...)
+        }
+        if let until = pool.backoffUntil, ContinuousClock.now < until, let error = pool.lastFailure, pool.total == 0 {
+            pools[spec] = pool
+            return .failure(.startup(error))
+        }
+        guard pool.waiters.count < options.maxQueuedCalls else {
+            pools[spec] = pool
+            return .failure(.overloaded("\(spec.app)/\(spec.name): \(pool.waiters.count) calls already wait; try again later"))
+        }
+        nextWaiterID += 1
+        let id = nextWaiterID
+        pools[spec] = pool
+        let waited: Result<Hot, StartFailure> = await withCheckedContinuation { continuation in
+            pools[spec, default: Pool()].waiters.append(Waiter(id: id, continuation: continuation))
+            launchIfNeeded(spec)
+            scheduleQueueTimeout(spec, id: id)
+        }
+        return waited.map { ($0, true) }
+    }
+
+    /// Launches containers while waiting calls outnumber those starting,
+    /// within the function's maximum and the memory budget (evicting other
+    /// functions' least recently used idle containers when memory is short).
+    private func launchIfNeeded(_ spec: FunctionSpec) {
+        guard accepting, var pool = pools[spec] else { return }
+        if let until = pool.backoffUntil, ContinuousClock.now < until {
+            scheduleRetry(spec, at: until)
+            return
+        }
+        while pool.waiters.count + max(0, spec.provisioned - pool.total) > pool.starting, pool.total < spec.maxContainers {
+            guard makeRoom(spec.memoryMB, except: spec) else { break }
+            pool.starting += 1
+            pools[spec] = pool
+            Task { await self.launch(spec) }
+            pool = pools[spec] ?? pool
+        }
+        pools[spec] = pool
+    }
+
+    /// True when `memoryMB` more fits the budget, after evicting idle
+    /// containers of other functions, least recently used first.
+    private func makeRoom(_ memoryMB: Int, except spec: FunctionSpec) -> Bool {
+        while usedMemoryMB + memoryMB > options.memoryBudgetMB {
+            var oldest: (FunctionSpec, Int, ContinuousClock.Instant)?
+            for (key, pool) in pools where key != spec {
+                for (index, hot) in pool.idle.enumerated() where pool.total > key.provisioned {
+                    if oldest == nil || hot.lastUsed < oldest!.2 { oldest = (key, index, hot.lastUsed) }
+                }
+            }
+            guard let (key, index, _) = oldest else { return false }
+            let hot = pools[key]!.idle.remove(at: index)
+            discard(hot)
+            evictions += 1
+        }
+        return true
+    }
+
+    /// Containers stopped to make room for others.
+    public private(set) var evictions = 0
+
+    private func launch(_ spec: FunctionSpec) async {
+        let driver = self.driver
+        let result: Result<Hot, any Error>
+        do {
+            let container = try await driver.start(spec)
+            do {
+                try await driver.waitUntilListening(container, spec: spec, timeout: spec.startupTimeout)
+                result = .success(Hot(container: container, connection: try await FDKConnection.connect(socketPath: container.socketPath)))
+            } catch {
+                Task { try? await driver.remove(container) }
+                throw error
+            }
+        } catch {
+            result = .failure(error)
+        }
+        started(spec, result)
+    }
+
+    private func started(_ spec: FunctionSpec, _ result: Result<Hot, any Error>) {
+        var pool = pools[spec] ?? Pool()
+        pool.starting -= 1
+        switch result {
+        case .success(let hot):
+            pool.failures = 0
+            pool.backoffUntil = nil
+            pools[spec] = pool
+            if !accepting { discard(hot); return }
+            hand(hot, spec: spec)
+        case .failure(let error):
+            pool.failures += 1
+            pool.lastFailure = error
+            let delay = min(options.maxBackoff, options.startBackoff * (1 << min(pool.failures - 1, 16)))
+            pool.backoffUntil = .now + delay
+            // The reason reaches every caller waiting for this function.
+            let waiters = pool.waiters
+            pool.waiters = []
+            pools[spec] = pool
+            waiters.forEach { $0.continuation.resume(returning: .failure(.startup(error))) }
+            // Provisioned containers are tried again once the backoff is over.
+            if spec.provisioned > pool.total, let until = pool.backoffUntil { scheduleRetry(spec, at: until) }
+        }
+    }
+
+    /// Gives a free container to the first waiting call, or makes it idle.
+    private func hand(_ hot: Hot, spec: FunctionSpec) {
+        var hot = hot
+        var pool = pools[spec] ?? Pool()
+        if !pool.waiters.isEmpty {
+            let waiter = pool.waiters.removeFirst()
+            pool.busy += 1
+            pools[spec] = pool
+            waiter.continuation.resume(returning: .success(hot))
+            return
+        }
+        hot.lastUsed = .now
+        pool.idle.append(hot)
+        pools[spec] = pool
+        armReaper()
+    }
+
+    private func release(_ hot: Hot, spec: FunctionSpec, broken: Bool) {
+        pools[spec, default: Pool()].busy -= 1
+        if broken || !accepting {
+            discard(hot, kill: broken)
+            launchIfNeeded(spec)  // a replacement for the calls still waiting
+        } else {
+            hand(hot, spec: spec)
+        }
+    }
+
+    /// Stops and removes a container in the background.
+    private func discard(_ hot: Hot, kill: Bool = false) {
+        hot.connection.close()
+        let driver = self.driver
+        Task {
+            if kill { try? await driver.kill(hot.container) } else { try? await driver.stop(hot.container, grace: .seconds(2)) }
+            try? await driver.remove(hot.container)
+        }
+    }
+
+    private func scheduleQueueTimeout(_ spec: FunctionSpec, id: UInt64) {
+        let wait = options.maxQueueWait
+        Task {
+            try? await Task.sleep(for: wait)
+            self.expireWaiter(spec, id: id)
+        }
+    }
+
+    private func expireWaiter(_ spec: FunctionSpec, id: UInt64) {
+        guard var pool = pools[spec], let index = pool.waiters.firstIndex(where: { $0.id == id }) else { return }
+        let waiter = pool.waiters.remove(at: index)
+        pools[spec] = pool
+        waiter.continuation.resume(returning: .failure(.overloaded("\(spec.app)/\(spec.name): no container became free in \(options.maxQueueWait)")))
+    }
+
+    private func scheduleRetry(_ spec: FunctionSpec, at instant: ContinuousClock.Instant) {
+        Task {
+            try? await Task.sleep(until: instant, clock: .continuous)
+            self.launchIfNeeded(spec)
+        }
+    }
+
+    // MARK: Idle timeouts
+
+    /// One task sleeps until the earliest idle deadline, reaps, and re-arms.
+    private func armReaper() {
+        reaper?.cancel()
+        guard let next = nextIdleDeadline() else { reaper = nil; return }
+        reaper = Task {
+            try? await Task.sleep(until: next, clock: .continuous)
+            guard !Task.isCancelled else { return }
+            self.reap()
+        }
+    }
+
+    private func nextIdleDeadline() -> ContinuousClock.Instant? {
+        // The most recently used `provisioned` containers never expire.
+        pools.flatMap { spec, pool in pool.idle.dropLast(max(0, spec.provisioned - pool.busy - pool.starting)).map { $0.lastUsed + spec.idleTimeout } }.min()
+    }
+
+    private func reap() {
+        let now = ContinuousClock.now
+        for (spec, var pool) in pools {
+            // The least recently used go first; provisioned containers stay.
+            var keep: [Hot] = []
+            for (index, hot) in pool.idle.enumerated() {
+                let protected = pool.idle.count - index <= max(0, spec.provisioned - pool.busy - pool.starting)
+                if !protected, now - hot.lastUsed >= spec.idleTimeout { discard(hot) } else { keep.append(hot) }
+            }
+            pool.idle = keep
+            pools[spec] = pool
+        }
+        pools = pools.filter { $0.value.total > 0 || !$0.value.waiters.isEmpty || $0.key.provisioned > 0 }
+        armReaper()
+    }
+
+    // MARK: Lifecycle
+
+    /// Starts the provisioned containers of `spec` (kept hot at all times).
+    public func provision(_ spec: FunctionSpec) {
+        if pools[spec] == nil { pools[spec] = Pool() }
+        launchIfNeeded(spec)
+    }
+
+    /// Removes containers an earlier instance of this runtime left behind.
+    public func removeOrphans() async throws -> Int {
+        let orphans = try await driver.listOrphans()
+        for container in orphans { try? await driver.remove(container) }
+        return orphans.count
+    }
+
+    /// Stops taking calls, lets those in flight finish (at most `grace`), then
+    /// removes every container.
+    public func shutdown(grace: Duration = .seconds(10)) async {
+        accepting = false
+        for (spec, var pool) in pools {
+            let waiters = pool.waiters
+            pool.waiters = []
+            pools[spec] = pool
+            waiters.forEach { $0.continuation.resume(returning: .failure(.shuttingDown)) }
+        }
+        let deadline = ContinuousClock.now + grace
+        while inFlight > 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        reaper?.cancel()
+        let idle = pools.values.flatMap(\.idle)
+        pools = [:]
+        for hot in idle { hot.connection.close() }
+        await withTaskGroup(of: Void.self) { group in
+            for hot in idle { group.addTask { [driver] in try? await driver.remove(hot.container) } }
+        }
+        for container in (try? await driver.list()) ?? [] { try? await driver.remove(container) }
+    }
+
+    /// Hot containers per function (idle + busy), for metrics and tests.
+    public func hotContainers() -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for (spec, pool) in pools { counts["\(spec.app)/\(spec.name)", default: 0] += pool.idle.count + pool.busy }
+        return counts
+    }
+
+    /// IDs of idle containers of `spec`, least recently used first.
+    public func idleContainers(_ spec: FunctionSpec) -> [String] { pools[spec]?.idle.map(\.container.id) ?? [] }
+}
+
+extension Duration {
+    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}

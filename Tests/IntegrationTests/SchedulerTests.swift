@@ -1,0 +1,234 @@
+import Docker
+import Foundation
+import ImageStore
+import NIOCore
+import Runtime
+import Synchronization
+import Testing
+
+/// Counts the containers a real driver starts (it delegates everything).
+final class CountingDriver: ContainerDriver {
+    let base: any ContainerDriver
+    let starts = Mutex(0)
+    init(_ base: any ContainerDriver) { self.base = base }
+    var name: String { base.name }
+    func start(_ spec: FunctionSpec) async throws -> Container {
+        starts.withLock { $0 += 1 }
+        return try await base.start(spec)
+    }
+    func waitUntilListening(_ c: Container, spec: FunctionSpec, timeout: Duration) async throws { try await base.waitUntilListening(c, spec: spec, timeout: timeout) }
+    func stop(_ c: Container, grace: Duration) async throws { try await base.stop(c, grace: grace) }
+    func kill(_ c: Container) async throws { try await base.kill(c) }
+    func remove(_ c: Container) async throws { try await base.remove(c) }
+    func state(_ c: Container) async throws -> ContainerState { try await base.state(c) }
+    func logs(_ c: Container, lines: Int) async -> [String] { await base.logs(c, lines: lines) }
+    func list() async throws -> [Container] { try await base.list() }
+    func listOrphans() async throws -> [Container] { try await base.listOrphans() }
+}
+
+func invoke(_ scheduler: Scheduler, _ spec: FunctionSpec, _ body: String) async -> InvocationResult {
+    await scheduler.invoke(spec, request: FDKRequest(deadline: Date() + 30, body: ByteBuffer(string: body)))
+}
+
+extension InvocationResult {
+    var text: String { var b = body; return b.readString(length: b.readableBytes) ?? "" }
+}
+
+/// Waits (bounded) until `condition` holds; returns whether it did.
+func eventually(within limit: Duration = .seconds(15), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(100))
+    }
+    return try await condition()
+}
+
+@Suite(.enabled(if: Services.available, Services.skipReason))
+struct SchedulerTests {
+    func make(_ options: SchedulerOptions = SchedulerOptions(), trace: InvocationTrace? = nil) throws -> (Scheduler, CountingDriver) {
+        let driver = CountingDriver(try Drivers.make("docker"))
+        return (Scheduler(driver: driver, options: options, trace: trace), driver)
+    }
+
+    @Test func aBurstIsServedByNoMoreThanTheMaximum() async throws {
+        let (scheduler, driver) = try make()
+        var function = spec("sleep")
+        function.maxContainers = 3
+        let fixed = function
+        let results = await withTaskGroup(of: InvocationResult.self) { group in
+            for _ in 0..<9 { group.addTask { await invoke(scheduler, fixed, "300") } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.allSatisfy { $0.status == 200 })
+        #expect(Set(results.compactMap(\.containerID)).count <= 3)
+        #expect(driver.starts.withLock { $0 } <= 3)
+        await scheduler.shutdown()
+        #expect(try await driver.list().isEmpty)
+    }
+
+    @Test func idleContainersAreReusedLastInFirstOut() async throws {
+        let (scheduler, _) = try make()
+        let function = spec("sleep")
+        async let short = invoke(scheduler, function, "200")
+        async let long = invoke(scheduler, function, "900")
+        let (first, last) = await (short, long)
+        #expect(first.containerID != last.containerID)
+        #expect(await scheduler.idleContainers(function) == [first.containerID!, last.containerID!])
+        let next = await invoke(scheduler, function, "1")
+        #expect(next.containerID == last.containerID, "the most recently used container takes the call")
+        #expect(!next.cold)
+        await scheduler.shutdown()
+    }
+
+    @Test func anIdleContainerStopsAtItsIdleTimeout() async throws {
+        let (scheduler, driver) = try make()
+        var function = spec("hello")
+        function.idleTimeout = .seconds(1)
+        let result = await invoke(scheduler, function, "idle")
+        #expect(result.status == 200)
+        let idleSince = ContinuousClock.now
+        #expect(await scheduler.idleContainers(function).count == 1)
+        let stopped = await eventually(within: .seconds(10)) { await scheduler.idleContainers(function).isEmpty }
+        let after = ContinuousClock.now - idleSince
+        #expect(stopped && after >= .seconds(1) && after < .seconds(2), "stopped \(after) after it went idle; deadline 1 s")
+        #expect(try await eventually { try await driver.list().isEmpty }, "and removed")
+        await scheduler.shutdown()
+    }
+
+    @Test func memoryPressureEvictsTheLeastRecentlyUsedIdleContainerOfAnotherFunction() async throws {
+        let (scheduler, _) = try make(SchedulerOptions(memoryBudgetMB: 256))
+        let a = spec("sleep")
+        async let one = invoke(scheduler, a, "100")
+        async let two = invoke(scheduler, a, "300")
+        _ = await (one, two)
+        #expect(await scheduler.hotContainers()["tests/sleep"] == 2)
+        let other = await invoke(scheduler, spec("hello"), "b")
+        #expect(other.status == 200)
+        #expect(await scheduler.evictions == 1)
+        #expect(await scheduler.hotContainers()["tests/sleep"] == 1)
+        await scheduler.shutdown()
+    }
+
+    @Test func pastTheQueueBoundCallsGet503WithRetryAfter() async throws {
+        var options = SchedulerOptions()
+        options.maxQueuedCalls = 2
+        let (scheduler, _) = try make(options)
+        var function = spec("sleep")
+        function.maxContainers = 1
+        let fixed = function
+        let results = await withTaskGroup(of: InvocationResult.self) { group in
+            for _ in 0..<3 { group.addTask { await invoke(scheduler, fixed, "700") } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.map(\.status).sorted() == [200, 200, 503])
+        let rejected = try #require(results.first { $0.status == 503 })
+        #expect(rejected.headers.contains { $0.0 == "Retry-After" && Int($0.1) != nil })
+        await scheduler.shutdown()
+    }
+
+    @Test func aCallPastItsTimeoutIs504AndItsContainerIsKilled() async throws {
+        let (scheduler, driver) = try make()
+        let function = spec("sleep", timeout: .seconds(1))
+        let timedOut = await invoke(scheduler, function, "5000")
+        #expect(timedOut.status == 504, "\(timedOut.text)")
+        #expect(try await eventually { try await driver.list().isEmpty })
+        let next = await invoke(scheduler, function, "10")
+        #expect(next.status == 200 && next.cold && next.containerID != timedOut.containerID)
+        await scheduler.shutdown()
+    }
+
+    @Test func aCrashIs502AndTheContainerIsReplaced() async throws {
+        let (scheduler, driver) = try make()
+        let function = spec("crash")
+        let first = await invoke(scheduler, function, "")
+        let second = await invoke(scheduler, function, "")
+        #expect(first.status == 502 && second.status == 502)
+        #expect(second.cold && first.containerID != second.containerID)
+        #expect(driver.starts.withLock { $0 } == 2)
+        await scheduler.shutdown()
+    }
+
+    @Test func aStartFailureReachesEveryWaitingCallerAndIsBackedOff() async throws {
+        var options = SchedulerOptions()
+        options.startBackoff = .seconds(20)
+        let (scheduler, driver) = try make(options)
+        var function = spec("neverlisten", startup: .seconds(1))
+        function.maxContainers = 1
+        let fixed = function
+        let results = await withTaskGroup(of: InvocationResult.self) { group in
+            for _ in 0..<3 { group.addTask { await invoke(scheduler, fixed, "") } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.allSatisfy { $0.status == 504 && $0.text.contains("neverlisten: up, but not listening") })
+        #expect(driver.starts.withLock { $0 } == 1, "one start for all three callers")
+        let again = await invoke(scheduler, function, "")
+        #expect(again.status == 504 && again.text.contains("did not listen"))
+        #expect(driver.starts.withLock { $0 } == 1, "backed off: no new start right away")
+        await scheduler.shutdown()
+    }
+
+    @Test func changedSettingsGetNewContainers() async throws {
+        let (scheduler, _) = try make()
+        var v1 = spec("echo")
+        v1.config = ["VERSION": "1"]
+        var v2 = v1
+        v2.config = ["VERSION": "2"]
+        let a = await invoke(scheduler, v1, "x")
+        let b = await invoke(scheduler, v2, "x")
+        let c = await invoke(scheduler, v1, "x")
+        #expect(a.containerID != b.containerID)
+        #expect(a.containerID == c.containerID)
+        await scheduler.shutdown()
+    }
+
+    @Test func provisionedContainersStayHotPastTheIdleTimeout() async throws {
+        let (scheduler, _) = try make()
+        var function = spec("hello")
+        function.provisioned = 1
+        function.idleTimeout = .seconds(1)
+        await scheduler.provision(function)
+        #expect(await eventually(within: .seconds(60)) { await scheduler.idleContainers(function).count == 1 })
+        try await Task.sleep(for: .milliseconds(2500))
+        #expect(await scheduler.idleContainers(function).count == 1)
+        let result = await invoke(scheduler, function, "warm")
+        #expect(result.status == 200 && !result.cold)
+        await scheduler.shutdown()
+    }
+
+    @Test func everyCallIsTraced() async throws {
+        let path = temporaryDirectory("trace") + "/calls.jsonl"
+        let (scheduler, _) = try make(trace: try InvocationTrace(path: path))
+        let function = spec("hello")
+        _ = await invoke(scheduler, function, "1")
+        _ = await invoke(scheduler, function, "2")
+        await scheduler.shutdown()
+        let entries = try InvocationTrace.read(path)
+        #expect(entries.map(\.cold) == [true, false])
+        #expect(entries.allSatisfy { $0.app == "tests" && $0.function == "hello" && $0.memoryMB == 128 && $0.status == 200 })
+    }
+
+    @Test func orphansOfAKilledInstanceAreRemovedAtStart() async throws {
+        // A home of its own: removing orphans must not touch other tests' containers.
+        let home = FnrtHome(path: temporaryDirectory("orphans"))
+        let store = try ContentStore(home: home)
+        try ImagePacker.pack(binary: "\(FunctionImages.binaries)/sleep", into: store, as: "fns/sleep:test")
+        // A `fnrt run` killed with SIGKILL mid-call cannot remove its container.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLineTests.fnrt)
+        process.arguments = ["run", "--data", "20000", "fns/sleep:test"]
+        process.environment = ["FNRT_HOME": home.path, "PATH": "/usr/bin:/bin"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let docker = try DockerClient()
+        let label = "fnrt.instance=run-\(process.processIdentifier)"
+        #expect(try await eventually { try await !docker.listContainers(labels: [label]).isEmpty })
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(try await !docker.listContainers(labels: [label]).isEmpty, "left behind")
+        let scheduler = Scheduler(driver: try DockerDriver(docker: docker, store: store, home: home, instance: "serve-\(UUID().uuidString.prefix(8))"))
+        #expect(try await scheduler.removeOrphans() == 1)
+        #expect(try await docker.listContainers(labels: [label]).isEmpty)
+    }
+}
