@@ -54,6 +54,10 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Benchmarks that need the library directly (Scripts/bench/warm).
+        .executableTarget(name: "fnrt-bench-warm", dependencies: [
+            "ImageStore", "Runtime", "Docker", .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Sources/Benchmarks/warm"),
         .executableTarget(name: "fnrt", dependencies: [
             "OCI", "Registry", "ImageStore", "Docker", "Runtime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
