@@ -30,6 +30,14 @@ func invoke(_ scheduler: Scheduler, _ spec: FunctionSpec, _ body: String) async 
     await scheduler.invoke(spec, request: FDKRequest(deadline: Date() + 30, body: ByteBuffer(string: body)))
 }
 
+/// `count` calls at once; their results in the order they finished.
+func concurrently(_ count: Int, _ scheduler: Scheduler, _ spec: FunctionSpec, _ body: String) async -> [InvocationResult] {
+    await withTaskGroup(of: InvocationResult.self) { group in
+        for _ in 0..<count { group.addTask { await invoke(scheduler, spec, body) } }
+        return await group.reduce(into: []) { $0.append($1) }
+    }
+}
+
 extension InvocationResult {
     var text: String { var b = body; return b.readString(length: b.readableBytes) ?? "" }
 }
@@ -55,11 +63,7 @@ struct SchedulerTests {
         let (scheduler, driver) = try make()
         var function = spec("sleep")
         function.maxContainers = 3
-        let fixed = function
-        let results = await withTaskGroup(of: InvocationResult.self) { group in
-            for _ in 0..<9 { group.addTask { await invoke(scheduler, fixed, "300") } }
-            return await group.reduce(into: []) { $0.append($1) }
-        }
+        let results = await concurrently(9, scheduler, function, "300")
         #expect(results.allSatisfy { $0.status == 200 })
         #expect(Set(results.compactMap(\.containerID)).count <= 3)
         #expect(driver.starts.withLock { $0 } <= 3)
@@ -116,11 +120,7 @@ struct SchedulerTests {
         let (scheduler, _) = try make(options)
         var function = spec("sleep")
         function.maxContainers = 1
-        let fixed = function
-        let results = await withTaskGroup(of: InvocationResult.self) { group in
-            for _ in 0..<3 { group.addTask { await invoke(scheduler, fixed, "700") } }
-            return await group.reduce(into: []) { $0.append($1) }
-        }
+        let results = await concurrently(3, scheduler, function, "700")
         #expect(results.map(\.status).sorted() == [200, 200, 503])
         let rejected = try #require(results.first { $0.status == 503 })
         #expect(rejected.headers.contains { $0.0 == "Retry-After" && Int($0.1) != nil })
@@ -155,11 +155,7 @@ struct SchedulerTests {
         let (scheduler, driver) = try make(options)
         var function = spec("neverlisten", startup: .seconds(1))
         function.maxContainers = 1
-        let fixed = function
-        let results = await withTaskGroup(of: InvocationResult.self) { group in
-            for _ in 0..<3 { group.addTask { await invoke(scheduler, fixed, "") } }
-            return await group.reduce(into: []) { $0.append($1) }
-        }
+        let results = await concurrently(3, scheduler, function, "")
         #expect(results.allSatisfy { $0.status == 504 && $0.text.contains("neverlisten: up, but not listening") })
         #expect(driver.starts.withLock { $0 } == 1, "one start for all three callers")
         let again = await invoke(scheduler, function, "")
