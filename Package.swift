@@ -58,6 +58,9 @@ let package = Package(
         .executableTarget(name: "fnrt-bench-warm", dependencies: [
             "ImageStore", "Runtime", "Docker", .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Sources/Benchmarks/warm"),
+        .executableTarget(name: "fnrt-bench-scale", dependencies: [
+            "ImageStore", "Runtime", "Docker", .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Sources/Benchmarks/scale"),
         .executableTarget(name: "fnrt", dependencies: [
             "OCI", "Registry", "ImageStore", "Docker", "Runtime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -40,6 +40,8 @@ public struct InvocationResult: Sendable {
     public var containerID: String?
     /// Time spent waiting for a container.
     public var wait: Duration
+    /// Time spent in the call to the function itself.
+    public var callDuration: Duration = .zero
 }
 
 /// Routes calls to hot containers, one call per container at a time.
@@ -62,6 +64,8 @@ public actor Scheduler {
     let trace: InvocationTrace?
     private var pools: [FunctionSpec: Pool] = [:]
     private var reaper: Task<Void, Never>?
+    /// When the armed reaper wakes.
+    private var reaperDeadline: ContinuousClock.Instant?
     private var accepting = true
     private var inFlight = 0
 
@@ -91,7 +95,9 @@ public actor Scheduler {
         case shuttingDown
     }
 
-    struct Pool {
+    /// A function's containers and waiting calls; a class, so one dictionary
+    /// lookup per operation reaches it (specs hash their whole settings).
+    final class Pool {
         var idle: [Hot] = []
         var busy = 0
         var starting = 0
@@ -100,6 +106,14 @@ public actor Scheduler {
         var lastFailure: (any Error)?
         var backoffUntil: ContinuousClock.Instant?
         var total: Int { idle.count + busy + starting }
+    }
+
+    /// The pool of `spec`, made on first use.
+    private func pool(_ spec: FunctionSpec) -> Pool {
+        if let pool = pools[spec] { return pool }
+        let pool = Pool()
+        pools[spec] = pool
+        return pool
     }
 
     private var nextWaiterID: UInt64 = 0
@@ -152,8 +166,10 @@ public actor Scheduler {
         case .timedOut:
             result = failure(504, "timed out after \(spec.timeout)", cold: cold, hot: hot, wait: wait)
         }
-        record(spec, result, duration: duration)
-        return result
+        var timed = result
+        timed.callDuration = duration
+        record(spec, timed, duration: duration)
+        return timed
     }
 
     private func failure(_ status: Int, _ message: String, cold: Bool, hot: Hot, wait: Duration) -> InvocationResult {
@@ -174,28 +190,24 @@ public actor Scheduler {
     /// A hot container for one call: an idle one (the most recently used), or
     /// the next one to become free or to start.
     private func acquire(_ spec: FunctionSpec) async -> Result<(Hot, Bool), StartFailure> {
-        var pool = pools[spec] ?? Pool()
+        let pool = pool(spec)
         while let hot = pool.idle.popLast() {
             if hot.connection.isActive {
                 pool.busy += 1
-                pools[spec] = pool
                 return .success((hot, false))
             }
             discard(hot)  // died while idle (dockerd restarted, OOM...)
         }
         if let until = pool.backoffUntil, ContinuousClock.now < until, let error = pool.lastFailure, pool.total == 0 {
-            pools[spec] = pool
             return .failure(.startup(error))
         }
         guard pool.waiters.count < options.maxQueuedCalls else {
-            pools[spec] = pool
             return .failure(.overloaded("\(spec.app)/\(spec.name): \(pool.waiters.count) calls already wait; try again later"))
         }
         nextWaiterID += 1
         let id = nextWaiterID
-        pools[spec] = pool
         let waited: Result<Hot, StartFailure> = await withCheckedContinuation { continuation in
-            pools[spec, default: Pool()].waiters.append(Waiter(id: id, continuation: continuation))
+            pool.waiters.append(Waiter(id: id, continuation: continuation))
             launchIfNeeded(spec)
             scheduleQueueTimeout(spec, id: id)
         }
@@ -206,7 +218,7 @@ public actor Scheduler {
     /// within the function's maximum and the memory budget (evicting other
     /// functions' least recently used idle containers when memory is short).
     private func launchIfNeeded(_ spec: FunctionSpec) {
-        guard accepting, var pool = pools[spec] else { return }
+        guard accepting, let pool = pools[spec] else { return }
         if let until = pool.backoffUntil, ContinuousClock.now < until {
             scheduleRetry(spec, at: until)
             return
@@ -214,11 +226,8 @@ public actor Scheduler {
         while pool.waiters.count + max(0, spec.provisioned - pool.total) > pool.starting, pool.total < spec.maxContainers {
             guard makeRoom(spec.memoryMB, except: spec) else { break }
             pool.starting += 1
-            pools[spec] = pool
             Task { await self.launch(spec) }
-            pool = pools[spec] ?? pool
         }
-        pools[spec] = pool
     }
 
     /// True when `memoryMB` more fits the budget, after evicting idle
@@ -232,7 +241,7 @@ public actor Scheduler {
                 }
             }
             guard let (key, index, _) = oldest else { return false }
-            let hot = pools[key]!.idle.remove(at: index)
+            let hot = pools[key]!.idle.remove(at: index)  // a class: removed in place
             discard(hot)
             evictions += 1
         }
@@ -261,13 +270,12 @@ public actor Scheduler {
     }
 
     private func started(_ spec: FunctionSpec, _ result: Result<Hot, any Error>) {
-        var pool = pools[spec] ?? Pool()
+        let pool = pool(spec)
         pool.starting -= 1
         switch result {
         case .success(let hot):
             pool.failures = 0
             pool.backoffUntil = nil
-            pools[spec] = pool
             if !accepting { discard(hot); return }
             hand(hot, spec: spec)
         case .failure(let error):
@@ -278,7 +286,6 @@ public actor Scheduler {
             // The reason reaches every caller waiting for this function.
             let waiters = pool.waiters
             pool.waiters = []
-            pools[spec] = pool
             waiters.forEach { $0.continuation.resume(returning: .failure(.startup(error))) }
             // Provisioned containers are tried again once the backoff is over.
             if spec.provisioned > pool.total, let until = pool.backoffUntil { scheduleRetry(spec, at: until) }
@@ -288,22 +295,22 @@ public actor Scheduler {
     /// Gives a free container to the first waiting call, or makes it idle.
     private func hand(_ hot: Hot, spec: FunctionSpec) {
         var hot = hot
-        var pool = pools[spec] ?? Pool()
+        let pool = pool(spec)
         if !pool.waiters.isEmpty {
             let waiter = pool.waiters.removeFirst()
             pool.busy += 1
-            pools[spec] = pool
             waiter.continuation.resume(returning: .success(hot))
             return
         }
         hot.lastUsed = .now
         pool.idle.append(hot)
-        pools[spec] = pool
-        armReaper()
+        // Constant work per call: re-arm only when this deadline comes first.
+        let deadline = hot.lastUsed + spec.idleTimeout
+        if reaperDeadline.map({ deadline < $0 }) ?? true { armReaper() }
     }
 
     private func release(_ hot: Hot, spec: FunctionSpec, broken: Bool) {
-        pools[spec, default: Pool()].busy -= 1
+        pool(spec).busy -= 1
         if broken || !accepting {
             discard(hot, kill: broken)
             launchIfNeeded(spec)  // a replacement for the calls still waiting
@@ -331,9 +338,8 @@ public actor Scheduler {
     }
 
     private func expireWaiter(_ spec: FunctionSpec, id: UInt64) {
-        guard var pool = pools[spec], let index = pool.waiters.firstIndex(where: { $0.id == id }) else { return }
+        guard let pool = pools[spec], let index = pool.waiters.firstIndex(where: { $0.id == id }) else { return }
         let waiter = pool.waiters.remove(at: index)
-        pools[spec] = pool
         waiter.continuation.resume(returning: .failure(.overloaded("\(spec.app)/\(spec.name): no container became free in \(options.maxQueueWait)")))
     }
 
@@ -349,7 +355,8 @@ public actor Scheduler {
     /// One task sleeps until the earliest idle deadline, reaps, and re-arms.
     private func armReaper() {
         reaper?.cancel()
-        guard let next = nextIdleDeadline() else { reaper = nil; return }
+        reaperDeadline = nextIdleDeadline()
+        guard let next = reaperDeadline else { reaper = nil; return }
         reaper = Task {
             try? await Task.sleep(until: next, clock: .continuous)
             guard !Task.isCancelled else { return }
@@ -364,7 +371,7 @@ public actor Scheduler {
 
     private func reap() {
         let now = ContinuousClock.now
-        for (spec, var pool) in pools {
+        for (spec, pool) in pools {
             // The least recently used go first; provisioned containers stay.
             var keep: [Hot] = []
             for (index, hot) in pool.idle.enumerated() {
@@ -372,7 +379,6 @@ public actor Scheduler {
                 if !protected, now - hot.lastUsed >= spec.idleTimeout { discard(hot) } else { keep.append(hot) }
             }
             pool.idle = keep
-            pools[spec] = pool
         }
         pools = pools.filter { $0.value.total > 0 || !$0.value.waiters.isEmpty || $0.key.provisioned > 0 }
         armReaper()
@@ -382,7 +388,7 @@ public actor Scheduler {
 
     /// Starts the provisioned containers of `spec` (kept hot at all times).
     public func provision(_ spec: FunctionSpec) {
-        if pools[spec] == nil { pools[spec] = Pool() }
+        _ = pool(spec)
         launchIfNeeded(spec)
     }
 
@@ -397,10 +403,9 @@ public actor Scheduler {
     /// removes every container.
     public func shutdown(grace: Duration = .seconds(10)) async {
         accepting = false
-        for (spec, var pool) in pools {
+        for pool in pools.values {
             let waiters = pool.waiters
             pool.waiters = []
-            pools[spec] = pool
             waiters.forEach { $0.continuation.resume(returning: .failure(.shuttingDown)) }
         }
         let deadline = ContinuousClock.now + grace

@@ -1,0 +1,95 @@
+import Docker
+import Foundation
+import ImageStore
+import NIOCore
+import Runtime
+
+// Scale benchmark: per-call cost of Scheduler.invoke with one function hot,
+// against 1,000 registered functions of which 200 are hot, calls spread
+// across those 200. Target: within 10% of the one-function case.
+// usage: fnrt-bench-scale HELLO_BINARY [FUNCTIONS] [HOT] [CALLS] [oci|docker]
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 2 else {
+    FileHandle.standardError.write(Data("usage: fnrt-bench-scale HELLO_BINARY [FUNCTIONS] [HOT] [CALLS] [oci|docker]\n".utf8))
+    exit(2)
+}
+func argument(_ index: Int, _ fallback: Int) -> Int { arguments.count > index ? Int(arguments[index]) ?? fallback : fallback }
+let functions = argument(2, 1000), hot = argument(3, 200), calls = argument(4, 4000)
+let driverName = arguments.count > 5 ? arguments[5] : "oci"
+let home = FnrtHome(path: NSTemporaryDirectory() + "fnrt-bench-scale-\(getpid())")
+let store = try ContentStore(home: home)
+try ImagePacker.pack(binary: arguments[1], into: store, as: "bench/hello:1")
+let driver: any ContainerDriver = driverName == "docker"
+    ? try DockerDriver(docker: try DockerClient(), store: store, home: home, instance: "bench-\(getpid())")
+    : try OCIDriver(store: store, home: home, instance: "bench-\(getpid())")
+
+func spec(_ i: Int) -> FunctionSpec {
+    var spec = FunctionSpec(app: "scale", name: "fn-\(i)", image: "bench/hello:1")
+    spec.memoryMB = 64
+    spec.idleTimeout = .seconds(3600)
+    spec.config = ["INDEX": "\(i)"]
+    return spec
+}
+
+let request = FDKRequest(deadline: Date() + 60, body: ByteBuffer(string: "scale"))
+
+/// Per call, in microseconds: the whole invoke, and the scheduler's own part
+/// (the invoke less the time in the function call), each sorted.
+func measure(_ scheduler: Scheduler, _ pick: (Int) -> FunctionSpec) async -> (total: [Double], scheduling: [Double]) {
+    var latencies: [Double] = []
+    var scheduling: [Double] = []
+    let clock = ContinuousClock()
+    for i in 0..<calls {
+        let t0 = clock.now
+        let result = await scheduler.invoke(pick(i), request: request)
+        let d = clock.now - t0
+        guard result.status == 200, !result.cold else { fatalError("call \(i): \(result.status), cold \(result.cold)") }
+        latencies.append(micro(d))
+        scheduling.append(micro(d - result.callDuration))
+    }
+    return (latencies.sorted(), scheduling.sorted())
+}
+
+func micro(_ d: Duration) -> Double { Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12 }
+
+func summary(_ sorted: [Double]) -> (p50: Double, mean: Double) {
+    (sorted[sorted.count / 2], sorted.reduce(0, +) / Double(sorted.count))
+}
+
+var options = SchedulerOptions(memoryBudgetMB: 1 << 20)
+options.maxQueuedCalls = 10_000
+let scheduler = Scheduler(driver: driver, options: options)
+
+// One function hot.
+_ = await scheduler.invoke(spec(0), request: request)
+for _ in 0..<200 { _ = await scheduler.invoke(spec(0), request: request) }
+let oneRun = await measure(scheduler) { _ in spec(0) }
+let one = summary(oneRun.total), oneScheduling = summary(oneRun.scheduling)
+
+// 1,000 registered, 200 hot: start one container for each of the first 200.
+for i in 0..<functions { await scheduler.provision(spec(i)) }
+let started = ContinuousClock.now
+await withTaskGroup(of: Void.self) { group in
+    for batch in stride(from: 0, to: hot, by: 8) {
+        for i in batch..<min(hot, batch + 8) { group.addTask { _ = await scheduler.invoke(spec(i), request: request) } }
+        await group.waitForAll()
+    }
+}
+let warmed = ContinuousClock.now - started
+var generator = SystemRandomNumberGenerator()
+let order = (0..<calls).map { _ in Int.random(in: 0..<hot, using: &generator) }
+for i in 0..<hot { _ = await scheduler.invoke(spec(i), request: request) }
+let manyRun = await measure(scheduler) { spec(order[$0]) }
+let many = summary(manyRun.total), manyScheduling = summary(manyRun.scheduling)
+let counts = await scheduler.hotContainers()
+await scheduler.shutdown()
+try? FileManager.default.removeItem(atPath: home.path)
+
+print("\(calls) sequential calls, \(driver.name) driver; \(hot) containers started in \(warmed); \(counts.values.reduce(0, +)) hot at the end")
+print(String(format: "1 function hot:          invoke p50 %7.1f us; scheduling p50 %6.1f us, mean %6.1f us",
+             one.p50, oneScheduling.p50, oneScheduling.mean))
+print(String(format: "%d functions, %d hot: invoke p50 %7.1f us; scheduling p50 %6.1f us, mean %6.1f us",
+             functions, hot, many.p50, manyScheduling.p50, manyScheduling.mean))
+print(String(format: "scheduling cost ratio: p50 %.2fx, mean %.2fx (target <= 1.10); whole invoke p50 %.2fx (the functions' own side included)",
+             manyScheduling.p50 / oneScheduling.p50, manyScheduling.mean / oneScheduling.mean, many.p50 / one.p50))
