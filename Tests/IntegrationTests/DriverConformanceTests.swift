@@ -266,3 +266,29 @@ struct RunCommandTests {
         #expect(!(try FileManager.default.contentsOfDirectory(atPath: FunctionImages.home.path + "/oci-state").contains { $0.hasPrefix("run-") }))
     }
 }
+
+@Suite(.enabled(if: Services.available, Services.skipReason))
+struct DockerEventsTests {
+    @Test func eventsFilteredByLabelFollowAContainersLife() async throws {
+        let instance = "events-\(UUID().uuidString.prefix(8))"
+        let docker = try DockerClient()
+        let driver = try DockerDriver(docker: docker, store: FunctionImages.store, home: FunctionImages.home, instance: instance)
+        let seen = Locked<[String]>([])
+        let watcher = Task {
+            for try await event in docker.events(filters: ["type": ["container"], "label": ["fnrt.instance=\(instance)"]]) {
+                seen.update { $0.append(event.Action) }
+                if event.Action == "destroy" { break }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))  // the subscription is open before the container exists
+        let (container, connection) = try await startListening(driver, spec("hello"))
+        connection.close()
+        try await driver.remove(container)
+        #expect(await eventually { seen.value.contains("destroy") })
+        watcher.cancel()
+        let actions = seen.value
+        #expect(actions.first == "create")
+        #expect(actions.contains("start") && actions.contains("die"))
+        #expect(actions.firstIndex(of: "start")! < actions.firstIndex(of: "die")!)
+    }
+}
