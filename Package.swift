@@ -36,6 +36,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Keep-alive policy simulation and idle-timeout recommendations (fnrt tune).
+        .target(name: "Tuning"),
         // The Swift FDK: Fn's function contract with nothing but the C library.
         .target(name: "FDK"),
         // Sample functions, used by the tests, the demo and the benchmarks.
@@ -72,6 +74,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["ImageStore", "OCI", "CArchive"], path: "Tests/TestSupport"),
 
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "TuningTests", dependencies: ["Tuning"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "CurlHTTP", "OCI"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "TestSupport", "CArchive"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ImageStore", "Registry", "OCI", "TestSupport", "Docker", "Runtime", "fnrt",
