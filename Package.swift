@@ -64,7 +64,7 @@ let package = Package(
             "ImageStore", "Runtime", "Docker", .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Sources/Benchmarks/scale"),
         .executableTarget(name: "fnrt", dependencies: [
-            "OCI", "Registry", "ImageStore", "Docker", "Runtime",
+            "OCI", "Registry", "ImageStore", "Docker", "Runtime", "Tuning",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

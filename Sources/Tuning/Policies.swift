@@ -83,7 +83,8 @@ public struct HybridHistogram: KeepAlivePolicy {
     public var tailPercentile: Double = 99
     public var margin: Double = 0.10
     public var cvThreshold: Double = 2
-    public var minimumObservations = 10
+    /// Idle times needed before the histogram is used at all (the CV test then judges it).
+    public var minimumObservations = 2
     public var outOfRangeShare: Double = 0.5
     public var name = "hybrid"
 
@@ -97,6 +98,11 @@ public struct HybridHistogram: KeepAlivePolicy {
         var observed = 0
         var outOfRange = 0
         var lastOutOfRange: Double = 0
+        /// Running sums of the bin counts and their squares: the CV in constant time.
+        var inRange = 0
+        var sumOfSquares = 0
+        var lowest = Int.max, highest = -1
+        var cached: Windows?
 
         init(policy: HybridHistogram) {
             self.policy = policy
@@ -105,22 +111,33 @@ public struct HybridHistogram: KeepAlivePolicy {
 
         mutating func observe(idleTime: Double) {
             observed += 1
-            let bin = Int(idleTime / policy.binWidth)
+            cached = nil
+            let bin = max(0, Int(idleTime / policy.binWidth))
             if bin >= bins.count {
                 outOfRange += 1
                 lastOutOfRange = idleTime
             } else {
-                bins[max(0, bin)] += 1
+                sumOfSquares += 2 * bins[bin] + 1
+                bins[bin] += 1
+                inRange += 1
+                lowest = min(lowest, bin)
+                highest = max(highest, bin)
             }
         }
 
-        func windows() -> Windows {
+        mutating func windows() -> Windows {
+            if let cached { return cached }
+            let windows = compute()
+            cached = windows
+            return windows
+        }
+
+        func compute() -> Windows {
             let standard = Windows(prewarm: 0, keepAlive: policy.range)
             guard observed >= policy.minimumObservations else { return standard }
             if Double(outOfRange) / Double(observed) > policy.outOfRangeShare {
                 return Windows(prewarm: 0.9 * lastOutOfRange, keepAlive: lastOutOfRange + policy.range)
             }
-            let inRange = bins.reduce(0, +)
             guard inRange > 0, coefficientOfVariation() >= policy.cvThreshold else { return standard }
             let head = percentileEdge(policy.headPercentile, of: inRange, upper: false)
             let tail = percentileEdge(policy.tailPercentile, of: inRange, upper: true)
@@ -133,8 +150,8 @@ public struct HybridHistogram: KeepAlivePolicy {
         func percentileEdge(_ p: Double, of total: Int, upper: Bool) -> Double {
             let target = max(1, Int((p / 100 * Double(total)).rounded(.up)))
             var running = 0
-            for (index, count) in bins.enumerated() {
-                running += count
+            for index in lowest...highest {
+                running += bins[index]
                 if running >= target { return Double(upper ? index + 1 : index) * policy.binWidth }
             }
             return policy.range
@@ -142,9 +159,9 @@ public struct HybridHistogram: KeepAlivePolicy {
 
         func coefficientOfVariation() -> Double {
             let n = Double(bins.count)
-            let mean = Double(bins.reduce(0, +)) / n
+            let mean = Double(inRange) / n
             guard mean > 0 else { return 0 }
-            let variance = bins.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / n
+            let variance = max(0, Double(sumOfSquares) / n - mean * mean)
             return variance.squareRoot() / mean
         }
     }

@@ -61,10 +61,12 @@ public struct TraceError: Error, Sendable, CustomStringConvertible, Equatable {
     public var description: String { "\(file):\(line): \(reason)" }
 }
 
-/// Reads a text file line by line without loading it whole.
+/// Reads a text file line by line without loading it whole: 1 MiB reads, a
+/// moving offset into the buffer (no copying of what remains per line).
 struct LineReader {
     let handle: FileHandle
-    var buffer = Data()
+    var buffer: [UInt8] = []
+    var position = 0
     var finished = false
     private(set) var lineNumber = 0
 
@@ -75,25 +77,34 @@ struct LineReader {
         self.handle = handle
     }
 
-    mutating func next() -> String? {
+    /// The next line's bytes, without its line break.
+    mutating func nextBytes() -> ArraySlice<UInt8>? {
         while true {
-            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = buffer[buffer.startIndex..<newline]
-                buffer.removeSubrange(buffer.startIndex...newline)
+            if let newline = buffer[position...].firstIndex(of: UInt8(ascii: "\n")) {
+                var end = newline
+                if end > position, buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                let line = buffer[position..<end]
+                position = newline + 1
                 lineNumber += 1
-                var text = String(decoding: line, as: UTF8.self)
-                if text.hasSuffix("\r") { text.removeLast() }
-                return text
+                return line
             }
             if finished {
-                guard !buffer.isEmpty else { return nil }
-                let text = String(decoding: buffer, as: UTF8.self)
-                buffer = Data()
+                guard position < buffer.count else { return nil }
+                let line = buffer[position...]
+                position = buffer.count
                 lineNumber += 1
-                return text
+                return line
             }
             let chunk = handle.readData(ofLength: 1 << 20)
-            if chunk.isEmpty { finished = true } else { buffer.append(chunk) }
+            if chunk.isEmpty {
+                finished = true
+            } else {
+                buffer.removeFirst(position)  // once per read, not per line
+                position = 0
+                buffer.append(contentsOf: chunk)
+            }
         }
     }
+
+    mutating func next() -> String? { nextBytes().map { String(decoding: $0, as: UTF8.self) } }
 }

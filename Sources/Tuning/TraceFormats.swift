@@ -38,29 +38,75 @@ public struct AzureTrace {
             throw TraceError(file: path, line: 1, reason: "expected the header HashOwner,HashApp,HashFunction,Trigger,1,...,1440")
         }
         let minutes = columns.count - 4
-        while let line = reader.next() {
+        while let line = reader.nextBytes() {
             if line.isEmpty { continue }
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
             do {
-                guard fields.count == columns.count else {
-                    throw TraceError(file: path, line: reader.lineNumber, reason: "\(fields.count) fields where the header has \(columns.count)")
-                }
-                var arrivals: [Arrival] = []
-                let key = FunctionKey(owner: String(fields[0]), app: String(fields[1]), function: String(fields[2]))
-                let duration = (durationByFunction["\(key.owner),\(key.app),\(key.function)"] ?? 0) / 1000
-                for minute in 0..<minutes {
-                    let field = fields[4 + minute]
-                    guard let count = Int(field), count >= 0 else {
-                        throw TraceError(file: path, line: reader.lineNumber, reason: "minute \(minute + 1): '\(field)' is not a count")
-                    }
-                    if count > 0 { arrivals.append(Arrival(time: Double(minute) * 60, count: count, duration: duration)) }
-                }
-                try body(FunctionTrace(key: key, arrivals: arrivals, memoryMB: memoryByApp["\(key.owner),\(key.app)"] ?? 128))
+                try body(try parseRow(line, columns: columns.count, minutes: minutes, lineNumber: reader.lineNumber))
             } catch let error as TraceError {
                 guard malformed == .skip else { throw error }
                 skipped.append(error)
             }
         }
+    }
+
+    /// One row, parsed from its bytes: four names, then a count per minute.
+    private func parseRow(_ line: ArraySlice<UInt8>, columns: Int, minutes: Int, lineNumber: Int) throws -> FunctionTrace {
+        let comma = UInt8(ascii: ",")
+        var fields = 1
+        for byte in line where byte == comma { fields += 1 }
+        guard fields == columns else {
+            throw TraceError(file: path, line: lineNumber, reason: "\(fields) fields where the header has \(columns)")
+        }
+        var names: [String] = []
+        var index = line.startIndex
+        while names.count < 4 {
+            guard let next = line[index...].firstIndex(of: comma) else {
+                throw TraceError(file: path, line: lineNumber, reason: "\(names.count + 1) fields where the header has \(columns)")
+            }
+            names.append(String(decoding: line[index..<next], as: UTF8.self))
+            index = next + 1
+        }
+        let key = FunctionKey(owner: names[0], app: names[1], function: names[2])
+        let duration = (durationByFunction["\(key.owner),\(key.app),\(key.function)"] ?? 0) / 1000
+        var arrivals: [Arrival] = []
+        var minute = 0
+        var value = 0, digits = 0, bad = false
+        func finish(_ end: Int) throws {
+            guard minute < minutes else {
+                throw TraceError(file: path, line: lineNumber, reason: "more fields than the header's \(columns)")
+            }
+            guard digits > 0, !bad else {
+                let field = String(decoding: line[line.index(end, offsetBy: -max(digits, 0))..<end], as: UTF8.self)
+                throw TraceError(file: path, line: lineNumber, reason: "minute \(minute + 1): '\(bad ? fieldText(end) : field)' is not a count")
+            }
+            if value > 0 { arrivals.append(Arrival(time: Double(minute) * 60, count: value, duration: duration)) }
+            minute += 1
+            value = 0
+            digits = 0
+        }
+        func fieldText(_ end: Int) -> String {
+            let start = line[..<end].lastIndex(of: comma).map { $0 + 1 } ?? line.startIndex
+            return String(decoding: line[start..<end], as: UTF8.self)
+        }
+        var position = index
+        while position < line.endIndex {
+            let byte = line[position]
+            if byte == comma {
+                try finish(position)
+            } else if byte >= 48, byte <= 57, value < Int.max / 10 {
+                value = value * 10 + Int(byte - 48)
+                digits += 1
+            } else {
+                bad = true
+                digits += 1
+            }
+            position += 1
+        }
+        try finish(position)
+        guard minute == minutes else {
+            throw TraceError(file: path, line: lineNumber, reason: "\(minute + 4) fields where the header has \(columns)")
+        }
+        return FunctionTrace(key: key, arrivals: arrivals, memoryMB: memoryByApp["\(key.owner),\(key.app)"] ?? 128)
     }
 
     /// The trace's length: a day of minutes.

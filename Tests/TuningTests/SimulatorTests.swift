@@ -43,13 +43,18 @@ import Tuning
         let fixed = Simulator.simulate(trace, policy: try parsePolicy("fixed:10m"), horizon: 13000)
         #expect(fixed.coldStarts == 1)
         #expect(abs(fixed.idleMemoryGBSeconds - 12600) < 1e-9)
-        // Hybrid: 10 observations make the histogram representative (one bin, CV 15.5). Head (5th pct) is
-        // bin 10's lower edge, 600 s, less 10% -> pre-warm 540 s; tail (99th) its upper edge, 660 s, plus
-        // 10% -> keep until 726 s. Gaps 1-10 under the standard keep-alive: 10 x 600 idle; gaps 11-20:
-        // unloaded, back at 540, called at 600 -> warm, 60 idle each; after the last: 726 - 540 = 186.
+        // Hybrid: two idle times make a histogram (one bin of 240 holding both: CV 15.5 >= 2, representative).
+        // Head (5th pct) is bin 10's lower edge, 600 s, less 10% -> pre-warm 540 s; tail (99th) its upper
+        // edge, 660 s, plus 10% -> keep until 726 s. Gaps 1-2 under the standard 4 h keep-alive: 2 x 600
+        // idle; gaps 3-20: unloaded, back at 540, called at 600 -> warm, 18 x 60 idle; after the last:
+        // 726 - 540 = 186.
         let hybrid = Simulator.simulate(trace, policy: HybridHistogram(), horizon: 13000)
         #expect(hybrid.coldStarts == 1)
-        #expect(abs(hybrid.idleMemoryGBSeconds - (6000 + 600 + 186)) < 1e-6)
+        #expect(abs(hybrid.idleMemoryGBSeconds - (1200 + 1080 + 186)) < 1e-6)
+        // Requiring ten idle times first, gaps 1-10 keep the container all along: 6,000 + 600 + 186.
+        var patient = HybridHistogram()
+        patient.minimumObservations = 10
+        #expect(abs(Simulator.simulate(trace, policy: patient, horizon: 13000).idleMemoryGBSeconds - (6000 + 600 + 186)) < 1e-6)
     }
 
     @Test func totalsAndTheAppPercentile() {

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import Tuning
+
+struct Tune: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay invocation traces against keep-alive policies and recommend idle timeouts.",
+        subcommands: [Simulate.self, Generate.self], defaultSubcommand: Simulate.self)
+
+    struct Simulate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "simulate",
+            abstract: "Replay TRACE against each --policy: cold starts, idle memory, per-function recommendations.",
+            discussion: "Formats: azure (HashOwner,HashApp,HashFunction,Trigger,1..1440 per-minute counts; --memory and --durations files optional) and fnrt (the scheduler's JSON Lines trace). Functions without memory data count 128 MB.")
+
+        @Argument(help: "The trace: the Azure invocations CSV, or fnrt's JSON Lines.")
+        var trace: String
+
+        @Option(help: "azure or fnrt.")
+        var format = "azure"
+
+        @Option(help: "Azure app memory file (AverageAllocatedMb).")
+        var memory: String?
+
+        @Option(help: "Azure function durations file (Average, ms).")
+        var durations: String?
+
+        @Option(help: "A policy: fixed:30s|10m|2h, fn (30 s), hybrid, no-unloading (repeatable; default fn, fixed:10m, fixed:20m, hybrid, no-unloading).")
+        var policy: [String] = []
+
+        @Option(help: "A cold start's price, in seconds of the function's memory (recommendations minimise cold starts x price + idle GB-s).")
+        var coldStartCost: Double = 60
+
+        @Option(help: "Instead: recommend the least idle memory with at most this cold-start rate (0-1).")
+        var targetColdRate: Double?
+
+        @Flag(help: "Skip malformed rows (reported with their line numbers) instead of stopping.")
+        var skipMalformed = false
+
+        @Flag(inversion: .prefixedNo, help: "Recommend each function's idle timeout (simulates 10 fixed timeouts per function).")
+        var recommend = true
+
+        @Option(help: "Write the report: .json (policies, recommendations, curve) or .csv (policies).")
+        var output: String?
+
+        @Option(help: "Draw cold-start rate against idle memory as SVG: the fixed-timeout curve and each policy.")
+        var plot: String?
+
+        func run() async throws {
+            do {
+                var tuner = Tuner(policies: try (policy.isEmpty ? ["fn", "fixed:10m", "fixed:20m", "hybrid", "no-unloading"] : policy).map(parsePolicy))
+                tuner.objective = targetColdRate.map { .coldStartRate($0) } ?? .cost(coldStartSeconds: coldStartCost)
+                tuner.malformed = skipMalformed ? .skip : .refuse
+                if !recommend { tuner.candidates = [] }
+                let source: TraceSource
+                switch format {
+                case "azure": source = .azure(invocations: trace, memory: memory, durations: durations)
+                case "fnrt": source = .fnrt(trace)
+                default: throw ValidationError("--format \(format): use azure or fnrt")
+                }
+                let report = try tuner.run(source)
+                printTable(report)
+                if let output {
+                    if output.hasSuffix(".csv") {
+                        try report.csv.write(toFile: output, atomically: true, encoding: .utf8)
+                    } else {
+                        let encoder = JSONEncoder()
+                        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                        try encoder.encode(report).write(to: URL(fileURLWithPath: output))
+                    }
+                }
+                if let plot { try report.svg.write(toFile: plot, atomically: true, encoding: .utf8) }
+            } catch let error as ValidationError {
+                throw error
+            } catch {
+                throw fail(error)
+            }
+        }
+
+        func printTable(_ report: TuneReport) {
+            let rows = [["POLICY", "INVOCATIONS", "COLD STARTS", "COLD RATE", "APP P75", "IDLE GB-S", "TIME"]] + report.policies.map {
+                [$0.name, "\($0.invocations)", "\($0.coldStarts)", String(format: "%.4f", $0.coldStartRate),
+                 String(format: "%.4f", $0.appColdStartRateP75), String(format: "%.0f", $0.idleMemoryGBSeconds), String(format: "%.2fs", $0.simulationSeconds)]
+            }
+            let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+            for row in rows {
+                print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+            }
+            let fixed = report.recommendations.reduce(into: [Double: Int]()) { $0[$1.idleTimeoutSeconds, default: 0] += 1 }
+            if !fixed.isEmpty {
+                print("recommended idle timeouts (functions): " + fixed.sorted { $0.key < $1.key }.map { "\(Int($0.key))s x\($0.value)" }.joined(separator: ", "))
+            }
+            if !report.skippedRows.isEmpty { print("skipped \(report.skippedRows.count) malformed rows, first: \(report.skippedRows[0])") }
+        }
+    }
+
+    struct Generate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a synthetic day in the Azure format (invocations.csv, memory.csv) following the paper's distributions.")
+
+        @Argument(help: "The directory to write into.")
+        var directory: String
+
+        @Option(help: "How many functions.")
+        var functions = 10_000
+
+        @Option(help: "The seed.")
+        var seed: UInt64 = 1
+
+        func run() async throws {
+            do {
+                let files = try TraceGenerator(functions: functions, seed: seed).write(to: directory)
+                print("wrote \(files.invocations) and \(files.memory)")
+            } catch {
+                throw fail(error)
+            }
+        }
+    }
+}
