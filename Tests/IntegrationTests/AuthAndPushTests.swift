@@ -146,3 +146,27 @@ struct CommandLineTests {
         }
     }
 }
+
+@Suite struct TuneCommandTests {
+    @Test func generatesSimulatesAndWritesTheReportAndPlot() throws {
+        let directory = temporaryDirectory("tune")
+        let fnrt = CommandLineTests.fnrt
+        let (generated, _, generateError) = try run([fnrt, "tune", "generate", directory, "--functions", "300", "--seed", "5"])
+        #expect(generated == 0, "\(generateError)")
+        let (status, stdout, stderr) = try run([fnrt, "tune", "\(directory)/invocations.csv", "--memory", "\(directory)/memory.csv",
+                                                "--policy", "fixed:10m", "--policy", "hybrid", "--output", "\(directory)/report.json",
+                                                "--plot", "\(directory)/plot.svg"])
+        #expect(status == 0, "\(stderr)")
+        #expect(stdout.contains("fixed:10m") && stdout.contains("hybrid") && stdout.contains("recommended idle timeouts"))
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(directory)/report.json"))) as? [String: Any]
+        let policies = report?["policies"] as? [[String: Any]] ?? []
+        #expect(policies.map { $0["name"] as? String } == ["fixed:10m", "hybrid"])
+        #expect(policies.allSatisfy { ($0["invocations"] as? Int ?? 0) > 0 && $0["coldStarts"] != nil && $0["idleMemoryGBSeconds"] != nil })
+        #expect((report?["recommendations"] as? [Any])?.count == 300)
+        let svg = try String(contentsOfFile: "\(directory)/plot.svg", encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.contains("hybrid") && svg.hasSuffix("</svg>\n"))
+
+        let (badStatus, _, badError) = try run([fnrt, "tune", "\(directory)/memory.csv"])
+        #expect(badStatus != 0 && badError.contains("memory.csv:1: expected the header HashOwner,HashApp,HashFunction,Trigger"))
+    }
+}
