@@ -73,10 +73,7 @@ struct Images: AsyncParsableCommand {
                 rows.append([image.reference, String(image.manifest.digest.description.prefix(19)),
                              image.manifest.platform?.description ?? "-", formatBytes(size)])
             }
-            let widths = (0..<4).map { c in rows.map { $0[c].count }.max() ?? 0 }
-            for row in rows {
-                print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
-            }
+            printTable(rows)
         } catch {
             throw fail(error)
         }

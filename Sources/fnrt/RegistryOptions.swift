@@ -53,3 +53,12 @@ func storeName(_ reference: String, in store: ContentStore) -> String {
     if (try? store.resolve(reference)) != nil { return reference }
     return (try? ImageReference(parsing: reference))?.description ?? reference
 }
+
+/// Prints rows as left-aligned columns two spaces apart; the first row is the header.
+func printTable(_ rows: [[String]]) {
+    guard let first = rows.first else { return }
+    let widths = first.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
+    for row in rows {
+        print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+    }
+}

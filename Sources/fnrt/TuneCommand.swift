@@ -82,10 +82,7 @@ struct Tune: AsyncParsableCommand {
                 [$0.name, "\($0.invocations)", "\($0.coldStarts)", String(format: "%.4f", $0.coldStartRate),
                  String(format: "%.4f", $0.appColdStartRateP75), String(format: "%.0f", $0.idleMemoryGBSeconds), String(format: "%.2fs", $0.simulationSeconds)]
             }
-            let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
-            for row in rows {
-                print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
-            }
+            fnrt.printTable(rows)
             let fixed = report.recommendations.reduce(into: [Double: Int]()) { $0[$1.idleTimeoutSeconds, default: 0] += 1 }
             if !fixed.isEmpty {
                 print("recommended idle timeouts (functions): " + fixed.sorted { $0.key < $1.key }.map { "\(Int($0.key))s x\($0.value)" }.joined(separator: ", "))
