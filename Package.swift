@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // C shims over the two chosen C libraries.
@@ -55,6 +56,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
         // Benchmarks that need the library directly (Scripts/bench/warm).
         .executableTarget(name: "fnrt-bench-warm", dependencies: [
@@ -79,7 +81,8 @@ let package = Package(
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "TestSupport", "CArchive"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ImageStore", "Registry", "OCI", "TestSupport", "Docker", "Runtime", "fnrt",
                                    "hello", "echo", "sleep", "fail", "crash", "slowstart", "neverlisten", "probe",
-                                   .product(name: "NIOCore", package: "swift-nio")],
+                                   .product(name: "NIOCore", package: "swift-nio"),
+                                   .product(name: "MetricsTestKit", package: "swift-metrics")],
                     exclude: ["cut-proxy.py"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import NIOCore
 
@@ -69,10 +70,15 @@ public actor Scheduler {
     private var accepting = true
     private var inFlight = 0
 
-    public init(driver: any ContainerDriver, options: SchedulerOptions = SchedulerOptions(), trace: InvocationTrace? = nil) {
+    let metrics: SchedulerMetrics
+
+    /// `metrics`: where metrics go (default: the process's bootstrapped swift-metrics backend).
+    public init(driver: any ContainerDriver, options: SchedulerOptions = SchedulerOptions(), trace: InvocationTrace? = nil,
+                metrics: any MetricsFactory = MetricsSystem.factory) {
         self.driver = driver
         self.options = options
         self.trace = trace
+        self.metrics = SchedulerMetrics(factory: metrics)
     }
 
     // MARK: State
@@ -98,6 +104,10 @@ public actor Scheduler {
     /// A function's containers and waiting calls; a class, so one dictionary
     /// lookup per operation reaches it (specs hash their whole settings).
     final class Pool {
+        let metrics: SchedulerMetrics.Function
+        init(metrics: SchedulerMetrics.Function) { self.metrics = metrics }
+        /// Publishes the number of hot containers.
+        func updateHot() { metrics.hot.record(idle.count + busy) }
         var idle: [Hot] = []
         var busy = 0
         var starting = 0
@@ -111,7 +121,7 @@ public actor Scheduler {
     /// The pool of `spec`, made on first use.
     private func pool(_ spec: FunctionSpec) -> Pool {
         if let pool = pools[spec] { return pool }
-        let pool = Pool()
+        let pool = Pool(metrics: SchedulerMetrics.Function(name: "\(spec.app)/\(spec.name)", factory: metrics.factory))
         pools[spec] = pool
         return pool
     }
@@ -134,13 +144,20 @@ public actor Scheduler {
         let wait = ContinuousClock.now - started
         let hot: Hot
         let cold: Bool
+        let metrics = pools[spec]?.metrics
+        metrics?.queueWait.recordNanoseconds(wait.nanoseconds)
         switch acquired {
-        case .failure(.overloaded(let reason)): return unavailable(reason)
-        case .failure(.shuttingDown): return unavailable("the runtime is shutting down")
+        case .failure(.overloaded(let reason)):
+            metrics?.countCall(outcome: "unavailable", cold: false)
+            return unavailable(reason)
+        case .failure(.shuttingDown):
+            metrics?.countCall(outcome: "unavailable", cold: false)
+            return unavailable("the runtime is shutting down")
         case .failure(.startup(let error)):
             let status = (error as? ContainerError).map { if case .startupTimeout = $0 { 504 } else { 502 } } ?? 502
             let result = InvocationResult(status: status, headers: [("Content-Type", "text/plain")], body: ByteBuffer(string: "\(error)\n"),
                                           cold: true, containerID: nil, wait: wait)
+            metrics?.countCall(outcome: "start_failure", cold: true)
             record(spec, result, duration: .zero)
             return result
         case .success(let (h, c)):
@@ -168,8 +185,19 @@ public actor Scheduler {
         }
         var timed = result
         timed.callDuration = duration
+        metrics?.call.recordNanoseconds(duration.nanoseconds)
+        metrics?.countCall(outcome: Self.outcomeLabel(outcome), cold: cold)
         record(spec, timed, duration: duration)
         return timed
+    }
+
+    static func outcomeLabel(_ outcome: CallOutcome) -> String {
+        switch outcome {
+        case .success(let status, _, _): status < 400 ? "ok" : "function_error"
+        case .functionFailed: "function_error"
+        case .invalidResponse, .receiveError: "broken"
+        case .timedOut: "timeout"
+        }
     }
 
     private func failure(_ status: Int, _ message: String, cold: Bool, hot: Hot, wait: Duration) -> InvocationResult {
@@ -194,6 +222,7 @@ public actor Scheduler {
         while let hot = pool.idle.popLast() {
             if hot.connection.isActive {
                 pool.busy += 1
+                pool.updateHot()
                 return .success((hot, false))
             }
             discard(hot)  // died while idle (dockerd restarted, OOM...)
@@ -242,8 +271,10 @@ public actor Scheduler {
             }
             guard let (key, index, _) = oldest else { return false }
             let hot = pools[key]!.idle.remove(at: index)  // a class: removed in place
+            pools[key]!.updateHot()
             discard(hot)
             evictions += 1
+            metrics.evictions.increment()
         }
         return true
     }
@@ -253,6 +284,7 @@ public actor Scheduler {
 
     private func launch(_ spec: FunctionSpec) async {
         let driver = self.driver
+        let launched = ContinuousClock.now
         let result: Result<Hot, any Error>
         do {
             let container = try await driver.start(spec)
@@ -266,6 +298,7 @@ public actor Scheduler {
         } catch {
             result = .failure(error)
         }
+        if case .success = result { pools[spec]?.metrics.startup.recordNanoseconds((ContinuousClock.now - launched).nanoseconds) }
         started(spec, result)
     }
 
@@ -279,6 +312,7 @@ public actor Scheduler {
             if !accepting { discard(hot); return }
             hand(hot, spec: spec)
         case .failure(let error):
+            pool.metrics.startFailures.increment()
             pool.failures += 1
             pool.lastFailure = error
             let delay = min(options.maxBackoff, options.startBackoff * (1 << min(pool.failures - 1, 16)))
@@ -296,6 +330,7 @@ public actor Scheduler {
     private func hand(_ hot: Hot, spec: FunctionSpec) {
         var hot = hot
         let pool = pool(spec)
+        defer { pool.updateHot() }
         if !pool.waiters.isEmpty {
             let waiter = pool.waiters.removeFirst()
             pool.busy += 1
@@ -310,7 +345,9 @@ public actor Scheduler {
     }
 
     private func release(_ hot: Hot, spec: FunctionSpec, broken: Bool) {
-        pool(spec).busy -= 1
+        let pool = pool(spec)
+        pool.busy -= 1
+        pool.updateHot()
         if broken || !accepting {
             discard(hot, kill: broken)
             launchIfNeeded(spec)  // a replacement for the calls still waiting
@@ -379,6 +416,7 @@ public actor Scheduler {
                 if !protected, now - hot.lastUsed >= spec.idleTimeout { discard(hot) } else { keep.append(hot) }
             }
             pool.idle = keep
+            pool.updateHot()
         }
         pools = pools.filter { $0.value.total > 0 || !$0.value.waiters.isEmpty || $0.key.provisioned > 0 }
         armReaper()

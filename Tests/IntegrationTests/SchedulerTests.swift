@@ -3,6 +3,7 @@ import Foundation
 import ImageStore
 import NIOCore
 import Runtime
+import MetricsTestKit
 import Synchronization
 import Testing
 
@@ -226,5 +227,28 @@ struct SchedulerTests {
         let scheduler = Scheduler(driver: try DockerDriver(docker: docker, store: store, home: home, instance: "serve-\(UUID().uuidString.prefix(8))"))
         #expect(try await scheduler.removeOrphans() == 1)
         #expect(try await docker.listContainers(labels: [label]).isEmpty)
+    }
+}
+
+@Suite(.enabled(if: Services.available, Services.skipReason))
+struct SchedulerMetricsTests {
+    @Test func callsStartsAndHotContainersAreMeasured() async throws {
+        let metrics = TestMetrics()
+        let scheduler = Scheduler(driver: try Drivers.make("docker"), metrics: metrics)
+        let hello = spec("hello")
+        #expect(await invoke(scheduler, hello, "1").status == 200)
+        #expect(await invoke(scheduler, hello, "2").status == 200)
+        #expect(await invoke(scheduler, spec("fail"), "").status == 502)
+        func calls(_ function: String, _ outcome: String, _ start: String) -> Int64 {
+            metrics.counterTotal(label: "fnrt_calls_total", dimensions: [("function", function), ("outcome", outcome), ("start", start)])
+        }
+        #expect(calls("tests/hello", "ok", "cold") == 1)
+        #expect(calls("tests/hello", "ok", "warm") == 1)
+        #expect(calls("tests/fail", "function_error", "cold") == 1)
+        #expect(try metrics.expectTimer("fnrt_startup_seconds", [("function", "tests/hello")]).values.count == 1)
+        #expect(try metrics.expectTimer("fnrt_call_seconds", [("function", "tests/hello")]).values.count == 2)
+        #expect(try metrics.expectTimer("fnrt_queue_wait_seconds", [("function", "tests/hello")]).values.count == 2)
+        #expect(try metrics.expectGauge("fnrt_hot_containers", [("function", "tests/hello")]).lastValue == 1)
+        await scheduler.shutdown()
     }
 }
