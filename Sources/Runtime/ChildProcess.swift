@@ -2,6 +2,14 @@ import CLinux
 import Foundation
 import Synchronization
 
+/// Runs blocking work (file systems, child processes, inotify) on a thread of
+/// its own, off Swift's cooperative pool.
+func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
+}
+
 /// A child process started with posix_spawn: no descriptor of ours leaks
 /// into it (everything above stderr is closed), and no per-descriptor loop
 /// runs at spawn time as Foundation's `Process` does (slow with a high

@@ -71,3 +71,18 @@ public protocol ContainerDriver: Sendable {
     /// left behind: a process that was killed cannot remove its own.
     func listOrphans() async throws -> [Container]
 }
+
+extension ContainerDriver {
+    /// Starts a container for `spec`, waits until it listens and connects to
+    /// it; a container that got that far and no further is removed.
+    public func startListening(_ spec: FunctionSpec) async throws -> (Container, FDKConnection) {
+        let container = try await start(spec)
+        do {
+            try await waitUntilListening(container, spec: spec, timeout: spec.startupTimeout)
+            return (container, try await FDKConnection.connect(socketPath: container.socketPath))
+        } catch {
+            try? await remove(container)
+            throw error
+        }
+    }
+}

@@ -52,13 +52,11 @@ final class DockerImageLoader: Sendable {
             try Self.writeArchive(manifest, store: store, to: writeEnd)
         }
         defer { close(readEnd) }
-        let messages: [String]
-        do { messages = try await docker.loadImage(from: readEnd) } catch {
+        do { _ = try await docker.loadImage(from: readEnd) } catch {
             _ = try? await writer.value
             throw error
         }
         try await writer.value
-        _ = messages
     }
 
     /// Writes the `docker save` archive of `manifest` to `fd`.

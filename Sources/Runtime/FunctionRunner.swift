@@ -4,7 +4,7 @@ import NIOCore
 /// What one run of a function came to, with how long its parts took.
 public struct RunReport: Sendable {
     public var outcome: CallOutcome
-    /// From asking for a container to its listener appearing.
+    /// From asking for a container to a connection to its listener.
     public var startup: Duration
     /// The call itself.
     public var call: Duration
@@ -25,23 +25,16 @@ public struct FunctionRunner: Sendable {
                     onOutcome: (CallOutcome) -> Void = { _ in }) async throws -> RunReport {
         let clock = ContinuousClock()
         let started = clock.now
-        let container = try await driver.start(spec)
-        do {
-            try await driver.waitUntilListening(container, spec: spec, timeout: spec.startupTimeout)
-            let listening = clock.now
-            let connection = try await FDKConnection.connect(socketPath: container.socketPath)
-            defer { connection.close() }
-            let safeHeaders = headers.filter { !$0.0.lowercased().hasPrefix("fn-") }
-            let request = FDKRequest(deadline: Date() + Double(spec.timeout.components.seconds), headers: safeHeaders, body: body)
-            let outcome = await connection.call(request, timeout: spec.timeout)
-            let finished = clock.now
-            onOutcome(outcome)
-            if outcome.containerIsBroken { try? await driver.kill(container) }
-            try? await driver.remove(container)
-            return RunReport(outcome: outcome, startup: listening - started, call: finished - listening)
-        } catch {
-            try? await driver.remove(container)
-            throw error
-        }
+        let (container, connection) = try await driver.startListening(spec)
+        let listening = clock.now
+        let safeHeaders = headers.filter { !$0.0.lowercased().hasPrefix("fn-") }
+        let request = FDKRequest(deadline: Date() + Double(spec.timeout.components.seconds), headers: safeHeaders, body: body)
+        let outcome = await connection.call(request, timeout: spec.timeout)
+        let finished = clock.now
+        connection.close()
+        onOutcome(outcome)
+        if outcome.containerIsBroken { try? await driver.kill(container) }
+        try? await driver.remove(container)
+        return RunReport(outcome: outcome, startup: listening - started, call: finished - listening)
     }
 }

@@ -12,11 +12,7 @@ enum ListenerWatcher {
     static func wait(directory: String, name: String = "lsnr.sock", timeout: Duration) async throws -> Outcome {
         let cancel = CancelSignal()
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                Thread.detachNewThread {
-                    continuation.resume(with: Result { try blockingWait(directory: directory, name: name, timeout: timeout, cancel: cancel) })
-                }
-            }
+            try await onOwnThread { try blockingWait(directory: directory, name: name, timeout: timeout, cancel: cancel) }
         } onCancel: {
             cancel.fire()
         }

@@ -50,7 +50,7 @@ public final class OCIDriver: ContainerDriver {
     public func start(_ spec: FunctionSpec) async throws -> Container {
         let function = "\(spec.app)/\(spec.name)"
         let (manifest, image) = try store.image(spec.image)
-        let rootfs = try await Self.blocking { [unpacker] in try unpacker.rootfs(for: manifest.layers).path }
+        let rootfs = try await onOwnThread { [unpacker] in try unpacker.rootfs(for: manifest.layers).path }
 
         let id = prefix + UUID().uuidString.lowercased().prefix(12)
         let iofs = "\(iofsRoot)/\(id)"
@@ -83,7 +83,7 @@ public final class OCIDriver: ContainerDriver {
     static func numericUser(_ user: String, function: String) throws -> (Int, Int) {
         let parts = user.split(separator: ":").map { Int($0) }
         guard let uid = parts.first ?? nil, parts.allSatisfy({ $0 != nil }) else {
-            throw ContainerError.launch(function: function, reason: "user '\(user)': the \("oci") driver takes a numeric uid[:gid]")
+            throw ContainerError.launch(function: function, reason: "user '\(user)': the oci driver takes a numeric uid[:gid]")
         }
         return (uid, parts.count > 1 ? parts[1]! : uid)
     }
@@ -171,7 +171,7 @@ public final class OCIDriver: ContainerDriver {
     /// Runs the runtime with `--root`; returns its status and standard output.
     func runtimeCommand(_ arguments: [String], root: String? = nil) async throws -> (Int32, String) {
         let runtime = self.runtime, stateRoot = root ?? self.stateRoot
-        return try await Self.blocking {
+        return try await onOwnThread {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: runtime)
             process.arguments = ["--root", stateRoot] + arguments
@@ -185,11 +185,6 @@ public final class OCIDriver: ContainerDriver {
         }
     }
 
-    static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
-        }
-    }
 }
 
 /// The OCI runtime spec (config.json) of a function container.

@@ -287,14 +287,8 @@ public actor Scheduler {
         let launched = ContinuousClock.now
         let result: Result<Hot, any Error>
         do {
-            let container = try await driver.start(spec)
-            do {
-                try await driver.waitUntilListening(container, spec: spec, timeout: spec.startupTimeout)
-                result = .success(Hot(container: container, connection: try await FDKConnection.connect(socketPath: container.socketPath)))
-            } catch {
-                Task { try? await driver.remove(container) }
-                throw error
-            }
+            let (container, connection) = try await driver.startListening(spec)
+            result = .success(Hot(container: container, connection: connection))
         } catch {
             result = .failure(error)
         }

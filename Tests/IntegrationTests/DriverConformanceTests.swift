@@ -33,14 +33,7 @@ func spec(_ function: String, timeout: Duration = .seconds(20), startup: Duratio
 
 /// Starts `spec`, waits for it, connects; the caller removes the container.
 func startListening(_ driver: any ContainerDriver, _ spec: FunctionSpec) async throws -> (Container, FDKConnection) {
-    let container = try await driver.start(spec)
-    do {
-        try await driver.waitUntilListening(container, spec: spec, timeout: spec.startupTimeout)
-        return (container, try await FDKConnection.connect(socketPath: container.socketPath))
-    } catch {
-        try? await driver.remove(container)
-        throw error
-    }
+    try await driver.startListening(spec)
 }
 
 func call(_ connection: FDKConnection, _ body: String, headers: [(String, String)] = [], timeout: Duration = .seconds(10)) async -> CallOutcome {
