@@ -360,7 +360,7 @@ public final class RegistryClient: Sendable {
         switch head.status {
         case 404: return .notFound(what: what, errors: errors)
         case 401, 403:
-            let detail = errors.isEmpty ? "HTTP \(head.status)" : Self.describe(errors)
+            let detail = errors.isEmpty ? "HTTP \(head.status)" : RegistryError.describe(errors)
             return .unauthorized(registry: url.host.map { h in url.port.map { "\(h):\($0)" } ?? h } ?? url.absoluteString,
                                  detail: "\(detail) (\(what))")
         default:
@@ -369,5 +369,4 @@ public final class RegistryClient: Sendable {
         }
     }
 
-    static func describe(_ errors: [RegistryAPIError]) -> String { RegistryError.describe(errors) }
 }
