@@ -16,6 +16,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C shims over the two chosen C libraries.
@@ -58,6 +63,39 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
+        // JSON Web Tokens: JWKs, RS256/ES256 signatures, registered claims (the gateway's JWT authentication).
+        .target(name: "JWT", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
+        // OCI API Gateway deployment specs: validation, router, policies, backend plugins.
+        .target(name: "Gateway", dependencies: [
+            "JWT",
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Fn's v2 management API (apps, functions, triggers) over a SQLite store (GRDB).
+        .target(name: "Management", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // The runtime as the gateway's function backend plugin (ORACLE_FUNCTIONS_BACKEND).
+        .target(name: "FunctionBackend", dependencies: [
+            "Gateway", "Runtime",
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        // fnrt serve: one Hummingbird server for the gateway, Fn's API, /invoke, /t and /metrics.
+        .target(name: "Server", dependencies: [
+            "Gateway", "FunctionBackend", "Management", "Runtime", "ImageStore", "Registry", "OCI", "Docker",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Benchmarks that need the library directly (Scripts/bench/warm).
         .executableTarget(name: "fnrt-bench-warm", dependencies: [
             "ImageStore", "Runtime", "Docker", .product(name: "NIOCore", package: "swift-nio"),
@@ -66,7 +104,7 @@ let package = Package(
             "ImageStore", "Runtime", "Docker", .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Sources/Benchmarks/scale"),
         .executableTarget(name: "fnrt", dependencies: [
-            "OCI", "Registry", "ImageStore", "Docker", "Runtime", "Tuning",
+            "OCI", "Registry", "ImageStore", "Docker", "Runtime", "Tuning", "Server", "CurlHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -77,9 +115,13 @@ let package = Package(
 
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "TuningTests", dependencies: ["Tuning"]),
+        .testTarget(name: "JWTTests", dependencies: ["JWT", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "JWT", .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "ManagementTests", dependencies: ["Management"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "CurlHTTP", "OCI"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "TestSupport", "CArchive"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["ImageStore", "Registry", "OCI", "TestSupport", "Docker", "Runtime", "fnrt",
+        .testTarget(name: "IntegrationTests", dependencies: ["ImageStore", "Registry", "OCI", "TestSupport", "Docker", "Runtime", "fnrt", "Server", "JWT", "CurlHTTP",
+                                   .product(name: "Crypto", package: "swift-crypto"),
                                    "hello", "echo", "sleep", "fail", "crash", "slowstart", "neverlisten", "probe",
                                    .product(name: "NIOCore", package: "swift-nio"),
                                    .product(name: "MetricsTestKit", package: "swift-metrics")],

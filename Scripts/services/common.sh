@@ -11,7 +11,7 @@ export FNRT_SERVICES_DIR FNRT_REGISTRY_PORT FNRT_AUTH_REGISTRY_PORT FNRT_TOKEN_R
     FNRT_TOKEN_SERVER_PORT FNRT_REGISTRY_USER FNRT_REGISTRY_SECRET DOCKER_SOCKET
 
 # Debian packages the project needs at run time, build time and for its tests.
-FNRT_PACKAGES="docker.io docker-registry skopeo umoci apache2-utils libcurl4-openssl-dev libarchive-dev libzstd-dev zstd runc crun openssl curl python3 bc"
+FNRT_PACKAGES="docker.io docker-registry skopeo umoci apache2-utils libcurl4-openssl-dev libarchive-dev libzstd-dev libsqlite3-dev zstd runc crun openssl curl python3 bc"
 
 log() { printf 'services: %s\n' "$*" >&2; }
 

@@ -180,8 +180,14 @@ public final class ContentStore: Sendable {
     }
 
     /// The manifest descriptor stored under `reference`, if any.
+    /// The image named `reference`; `name@sha256:...` also finds an image by
+    /// its manifest digest, whatever name it was stored under.
     public func resolve(_ reference: String) throws -> Descriptor? {
-        try index().manifests.last { $0.refName == reference }
+        let manifests = try index().manifests
+        if let named = manifests.last(where: { $0.refName == reference }) { return named }
+        guard let at = reference.lastIndex(of: "@") else { return nil }
+        let digest = reference[reference.index(after: at)...]
+        return manifests.last { $0.digest.description == digest }
     }
 
     /// The manifest and config of the single-platform image named `reference`.

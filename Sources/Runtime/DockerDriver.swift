@@ -56,7 +56,7 @@ public final class DockerDriver: ContainerDriver {
         let imageUser = config.config?.User ?? ""
         let user = spec.user ?? (["", "root", "0", "0:0"].contains(imageUser) ? "1000:1000" : imageUser)
         let container = ContainerConfig(
-            image: imageID, env: spec.environment(appID: spec.app, functionID: "\(spec.app)/\(spec.name)"), user: user,
+            image: imageID, env: spec.environment, user: user,
             labels: [Self.instanceLabel: instance, Self.homeLabel: home, "fnrt.app": spec.app, "fnrt.function": spec.name, "fnrt.iofs": iofs, "fnrt.image": spec.image],
             hostConfig: host)
         do {

@@ -29,6 +29,9 @@ public struct FunctionSpec: Hashable, Sendable {
     public var maxContainers: Int = 10
     /// Containers kept hot at all times (provisioned concurrency).
     public var provisioned: Int = 0
+    /// The app's and function's ids (`FN_APP_ID`, `FN_FN_ID`); nil: the names.
+    public var appID: String?
+    public var functionID: String?
 
     public init(app: String, name: String, image: String) {
         self.app = app
@@ -37,7 +40,9 @@ public struct FunctionSpec: Hashable, Sendable {
     }
 
     /// The environment of the function container contract (shared/contracts/fn-fdk.md).
-    public func environment(appID: String, functionID: String) -> [String] {
+    public var environment: [String] { environment(appID: appID ?? app, functionID: functionID ?? "\(app)/\(name)") }
+
+    func environment(appID: String, functionID: String) -> [String] {
         var variables = config.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         variables += [
             "FN_LISTENER=unix:/tmp/iofs/lsnr.sock", "FN_FORMAT=http-stream", "FN_TYPE=sync",

@@ -63,7 +63,7 @@ public final class OCIDriver: ContainerDriver {
             guard !args.isEmpty else { throw ContainerError.launch(function: function, reason: "\(spec.image) has no entrypoint or command") }
             let imageUser = image.config?.User ?? ""
             let user = try Self.numericUser(spec.user ?? (["", "root", "0", "0:0"].contains(imageUser) ? "1000:1000" : imageUser), function: function)
-            let env = (image.config?.Env ?? []) + spec.environment(appID: spec.app, functionID: "\(spec.app)/\(spec.name)")
+            let env = (image.config?.Env ?? []) + spec.environment
             let config = OCIRuntimeSpec.make(rootfs: rootfs, args: args, env: env, cwd: image.config?.WorkingDir ?? "/", uid: user.0, gid: user.1,
                                              hostname: spec.name, iofs: iofs, spec: spec)
             try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]).write(to: URL(fileURLWithPath: "\(bundle)/config.json"))

@@ -46,6 +46,12 @@ struct Tune: AsyncParsableCommand {
         @Option(help: "Draw cold-start rate against idle memory as SVG: the fixed-timeout curve and each policy.")
         var plot: String?
 
+        @Option(help: "Write the recommended idle timeouts to the functions of this fnrt (or Fn) server, e.g. http://127.0.0.1:8080.")
+        var apply: String?
+
+        @Option(help: "Bearer token for --apply (else $FNRT_API_TOKEN).")
+        var apiToken: String?
+
         func run() async throws {
             do {
                 var tuner = Tuner(policies: try (policy.isEmpty ? ["fn", "fixed:10m", "fixed:20m", "hybrid", "no-unloading"] : policy).map(parsePolicy))
@@ -70,11 +76,37 @@ struct Tune: AsyncParsableCommand {
                     }
                 }
                 if let plot { try report.svg.write(toFile: plot, atomically: true, encoding: .utf8) }
+                if let apply {
+                    guard let base = URL(string: apply), base.scheme == "http" || base.scheme == "https" else { throw ValidationError("--apply \(apply): expected http://HOST:PORT") }
+                    try await applyRecommendations(report.recommendations, to: ManagementClient(base: base, token: apiToken ?? ProcessInfo.processInfo.environment["FNRT_API_TOKEN"]))
+                }
             } catch let error as ValidationError {
                 throw error
             } catch {
                 throw fail(error)
             }
+        }
+
+        /// Sets each recommended function's `idle_timeout` (clamped to Fn's 1...3600 s) and prints what changed.
+        func applyRecommendations(_ recommendations: [Recommendation], to server: ManagementClient) async throws {
+            var changed = 0, missing = 0
+            for recommendation in recommendations {
+                let name = "\(recommendation.app)/\(recommendation.function)"
+                guard let function = try await server.function(app: recommendation.app, name: recommendation.function),
+                      let id = function["id"] as? String else {
+                    missing += 1
+                    print("\(name): not on the server, skipped")
+                    continue
+                }
+                let seconds = min(max(Int(recommendation.idleTimeoutSeconds.rounded()), 1), 3600)
+                let before = function["idle_timeout"] as? Int
+                guard before != seconds else { continue }
+                _ = try await server.send("PUT", "/v2/fns/\(id)", body: ["idle_timeout": seconds])
+                changed += 1
+                let clamped = Double(seconds) < recommendation.idleTimeoutSeconds ? " (recommended \(Int(recommendation.idleTimeoutSeconds))s, Fn's limit is 3600s)" : ""
+                print("\(name): idle_timeout \(before.map { "\($0)s" } ?? "-") -> \(seconds)s\(clamped)")
+            }
+            print("applied: \(changed) changed, \(recommendations.count - changed - missing) unchanged, \(missing) not on the server")
         }
 
         func printTable(_ report: TuneReport) {

@@ -1,0 +1,58 @@
+import Foundation
+import Gateway
+import HTTPTypes
+import NIOCore
+import Runtime
+
+/// Fn's HTTP-trigger mapping (shared/contracts/fn-fdk.md) between an HTTP
+/// request and a function call, both ways.
+public enum HTTPTrigger {
+    /// Headers a client sends that never reach a function: hop-by-hop ones,
+    /// and the length, which the call sets itself.
+    static let dropped: Set<HTTPField.Name> = [.connection, .transferEncoding, .contentLength, .te, .upgrade, HTTPField.Name("Proxy-Connection")!, HTTPField.Name("Keep-Alive")!]
+
+    /// The call for `request`: `Fn-Intent: httprequest`, the method, the URI
+    /// as received, every header but `Content-Type` as `Fn-Http-H-<Name>`.
+    /// Client headers that start with `Fn-` are dropped, so a caller cannot
+    /// forge what the runtime sets.
+    public static func call(for request: GatewayRequest, deadline: Date) -> FDKRequest {
+        var headers: [(String, String)] = [
+            ("Fn-Intent", "httprequest"),
+            ("Fn-Http-Method", request.method.rawValue),
+            ("Fn-Http-Request-Url", request.uri),
+        ]
+        headers.reserveCapacity(request.headers.count + 3)
+        for field in request.headers {
+            let name = field.name.canonicalName
+            if name.hasPrefix("fn-") || dropped.contains(field.name) { continue }
+            if field.name == .contentType {
+                headers.append(("Content-Type", field.value))
+            } else {
+                headers.append(("Fn-Http-H-\(field.name.rawName)", field.value))
+            }
+        }
+        return FDKRequest(deadline: deadline, headers: headers, body: request.body)
+    }
+
+    /// The call for Fn's `POST /invoke/{fnID}`: the client's headers as they
+    /// are (no HTTP-trigger wrapping), less hop-by-hop and `Fn-` ones.
+    public static func invokeCall(headers fields: HTTPFields, body: ByteBuffer, deadline: Date) -> FDKRequest {
+        var headers: [(String, String)] = []
+        for field in fields where !field.name.canonicalName.hasPrefix("fn-") && !dropped.contains(field.name) {
+            headers.append((field.name.rawName, field.value))
+        }
+        return FDKRequest(deadline: deadline, headers: headers, body: body)
+    }
+
+    /// The caller's response for a call's result: the function's status and
+    /// headers (already mapped from `Fn-Http-*` by the runtime), a
+    /// `Retry-After` on 503, and the body.
+    public static func response(for result: InvocationResult) -> GatewayResponse {
+        var headers = HTTPFields()
+        for (name, value) in result.headers {
+            guard let field = HTTPField.Name(name), !dropped.contains(field) else { continue }
+            headers.append(HTTPField(name: field, value: value))
+        }
+        return GatewayResponse(status: HTTPResponse.Status(code: result.status), headers: headers, body: result.body)
+    }
+}

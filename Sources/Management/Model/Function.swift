@@ -1,0 +1,83 @@
+import Foundation
+
+/// A function: an image and its resource limits within an app (Fn's `Fn`).
+public struct Function: Codable, Sendable, Equatable {
+    public var id: String
+    /// Unique within its app; letters, digits, `_` and `-`, at most 255 characters.
+    public var name: String
+    public var appID: String
+    /// The container image reference, e.g. `localhost:5000/hello:1`.
+    public var image: String
+    /// Memory limit in MB.
+    public var memory: Int
+    /// Longest call, in seconds.
+    public var timeout: Int
+    /// How long a hot container waits for the next call before it stops, in seconds.
+    public var idleTimeout: Int
+    /// The function's own configuration (see `App.effectiveConfig(for:)` for what a call sees).
+    public var config: [String: String]
+    public var annotations: [String: JSONValue]
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: String, name: String, appID: String, image: String,
+                memory: Int = Function.defaultMemory, timeout: Int = Function.defaultTimeout,
+                idleTimeout: Int = Function.defaultIdleTimeout, config: [String: String] = [:],
+                annotations: [String: JSONValue] = [:], createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.name = name
+        self.appID = appID
+        self.image = image
+        self.memory = memory
+        self.timeout = timeout
+        self.idleTimeout = idleTimeout
+        self.config = config
+        self.annotations = annotations
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    // Fn's defaults and limits.
+    public static let defaultMemory = 128
+    public static let maxMemory = 8 * 1024
+    public static let defaultTimeout = 30
+    public static let maxTimeout = 300
+    public static let defaultIdleTimeout = 30
+    public static let maxIdleTimeout = 3600
+    public static let maxNameLength = 255
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, image, memory, timeout, config, annotations
+        case appID = "app_id", idleTimeout = "idle_timeout", createdAt = "created_at", updatedAt = "updated_at"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        name = try c.decode(String.self, forKey: .name)
+        appID = try c.decode(String.self, forKey: .appID)
+        image = try c.decode(String.self, forKey: .image)
+        memory = try c.decodeIfPresent(Int.self, forKey: .memory) ?? Function.defaultMemory
+        timeout = try c.decodeIfPresent(Int.self, forKey: .timeout) ?? Function.defaultTimeout
+        idleTimeout = try c.decodeIfPresent(Int.self, forKey: .idleTimeout) ?? Function.defaultIdleTimeout
+        config = try c.decodeIfPresent([String: String].self, forKey: .config) ?? [:]
+        annotations = try c.decodeIfPresent([String: JSONValue].self, forKey: .annotations) ?? [:]
+        createdAt = try c.decodeTimestamp(forKey: .createdAt)
+        updatedAt = try c.decodeTimestamp(forKey: .updatedAt)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(appID, forKey: .appID)
+        try c.encode(image, forKey: .image)
+        try c.encode(memory, forKey: .memory)
+        try c.encode(timeout, forKey: .timeout)
+        try c.encode(idleTimeout, forKey: .idleTimeout)
+        try c.encode(config, forKey: .config)
+        try c.encode(annotations, forKey: .annotations)
+        try c.encode(Timestamp.string(createdAt), forKey: .createdAt)
+        try c.encode(Timestamp.string(updatedAt), forKey: .updatedAt)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Gateway
+import Logging
+import Synchronization
+
+/// Deployments kept as one JSON file each in a directory: loaded at start,
+/// reloaded when a file changes (checked every second), and written by the
+/// management API (`PUT /v2/deployments/{id}`). A file's name without
+/// `.json` is the deployment's id.
+final class DeploymentDirectory: Sendable {
+    let path: String
+    let gateway: Gateway
+    let logger: Logger
+    /// What each file looked like when last deployed (size and modification time).
+    private let seen = Mutex<[String: FileStamp]>([:])
+
+    struct FileStamp: Equatable {
+        var size: Int
+        var modified: Date
+    }
+
+    init(path: String, gateway: Gateway, logger: Logger) throws {
+        self.path = path
+        self.gateway = gateway
+        self.logger = logger
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    /// Deploys every file that is new or changed since the last look and
+    /// removes deployments whose file is gone. Returns the problems of files
+    /// that were refused (their previous version, if any, stays served).
+    @discardableResult
+    func sync() async -> [String: SpecValidationError] {
+        var refused: [String: SpecValidationError] = [:]
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
+        var present = Set<String>()
+        for name in names {
+            let id = String(name.dropLast(".json".count))
+            present.insert(id)
+            let file = "\(path)/\(name)"
+            guard let stamp = Self.stamp(file), seen.withLock({ $0[id] }) != stamp else { continue }
+            seen.withLock { $0[id] = stamp }
+            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            do {
+                try await gateway.deploy(Array(data), id: id)
+                logger.info("deployed", metadata: ["deployment": "\(id)", "file": "\(file)"])
+            } catch let error as SpecValidationError {
+                refused[id] = error
+                logger.error("deployment refused; the one served before stays", metadata: ["deployment": "\(id)", "problems": "\(error.problems.map(\.description))"])
+            } catch {
+                refused[id] = SpecValidationError(problems: [SpecProblem(path: name, message: "\(error)")])
+            }
+        }
+        for id in seen.withLock({ Set($0.keys) }).subtracting(present) {
+            seen.withLock { _ = $0.removeValue(forKey: id) }
+            _ = gateway.remove(id: id)
+            logger.info("deployment removed", metadata: ["deployment": "\(id)"])
+        }
+        return refused
+    }
+
+    /// Validates and deploys `data` as `id`, then writes it (atomically) so
+    /// it survives restarts. A refused spec writes nothing.
+    func put(id: String, data: [UInt8]) async throws {
+        try await gateway.deploy(data, id: id)
+        let file = "\(path)/\(id).json"
+        try Data(data).write(to: URL(fileURLWithPath: file), options: .atomic)
+        if let stamp = Self.stamp(file) { seen.withLock { $0[id] = stamp } }
+    }
+
+    /// Removes `id`; false when there is no such deployment.
+    func delete(id: String) -> Bool {
+        let file = "\(path)/\(id).json"
+        guard FileManager.default.fileExists(atPath: file) else { return false }
+        try? FileManager.default.removeItem(atPath: file)
+        seen.withLock { _ = $0.removeValue(forKey: id) }
+        _ = gateway.remove(id: id)
+        return true
+    }
+
+    func contents(id: String) -> Data? {
+        FileManager.default.contents(atPath: "\(path)/\(id).json")
+    }
+
+    /// Looks again every `interval` until cancelled.
+    func watch(every interval: Duration = .seconds(1)) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            await sync()
+        }
+    }
+
+    static func stamp(_ file: String) -> FileStamp? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: file) else { return nil }
+        return FileStamp(size: (attributes[.size] as? Int) ?? 0, modified: (attributes[.modificationDate] as? Date) ?? .distantPast)
+    }
+
+    /// A deployment id: a file name we are willing to write.
+    static func isValidID(_ id: String) -> Bool {
+        !id.isEmpty && id.count <= 255 && !id.hasPrefix(".") && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import FunctionBackend
+import Gateway
+import HTTPTypes
+import Hummingbird
+import Logging
+import Management
+import NIOCore
+import Prometheus
+
+/// The one responder of `fnrt serve`: Fn's management API under `/v2`,
+/// `/invoke/{fnID}`, HTTP triggers under `/t/{app}/...`, `/metrics`,
+/// `/health`, and everything else through the gateway's deployments.
+struct FnrtResponder: HTTPResponder {
+    typealias Context = FnrtRequestContext
+
+    /// Paths the server owns; a deployment may not shadow them.
+    static let reservedPrefixes = ["/v2", "/invoke", "/t", "/metrics", "/health"]
+
+    let gateway: Gateway
+    let management: ManagementAPI
+    let deployments: DeploymentDirectory
+    let store: MetadataStore
+    let resolver: any FunctionResolver
+    let invoker: any FunctionInvoking
+    let metrics: PrometheusCollectorRegistry
+    /// Required as `Authorization: Bearer <token>` on `/v2` and `/invoke` when set.
+    let apiToken: String?
+    /// The largest body the server reads (deployments may set less).
+    let maxBodyBytes: Int
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let started = ContinuousClock.now
+        var request = request
+        let response = await route(&request, context: context)
+        let elapsed = ContinuousClock.now - started
+        context.logger.info("\(request.method) \(request.uri.path) \(response.status.code)", metadata: [
+            "client": "\(context.remoteAddress?.ipAddress ?? "-")",
+            "ms": "\(String(format: "%.2f", Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000))",
+        ])
+        return response
+    }
+
+    private func route(_ request: inout Request, context: Context) async -> Response {
+        let path = request.uri.path
+        let first = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true).first ?? ""
+        switch first {
+        case "v2":
+            guard authorized(request) else { return Self.unauthorized }
+            guard let body = await collect(&request) else { return Self.tooLarge }
+            if path == "/v2/deployments" || path.hasPrefix("/v2/deployments/") {
+                return await deploymentsAPI(request, path: path, body: body)
+            }
+            if path == "/v2/openapi.json" {
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: ManagementOpenAPI.json)))
+            }
+            var query: [String: String] = [:]
+            for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
+            let answer = management.handle(method: request.method.rawValue, path: path, query: query, body: Array(buffer: body))
+            return Response(status: .init(code: answer.status), headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+        case "invoke":
+            guard authorized(request) else { return Self.unauthorized }
+            return await invoke(&request, context: context)
+        case "t":
+            return await trigger(&request, context: context)
+        case "metrics" where path == "/metrics":
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+        case "health" where path == "/health":
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
+        default:
+            guard let body = await collect(&request) else { return Self.tooLarge }
+            let gatewayRequest = Self.gatewayRequest(request, body: body, context: context)
+            guard let answer = await gateway.handle(gatewayRequest) else {
+                return Self.response(.error(.notFound, "no route for \(path)"))
+            }
+            return Self.response(answer)
+        }
+    }
+
+    /// `POST /invoke/{fnID}`: calls the function with the request's body and
+    /// headers (the client's `Fn-*` headers dropped).
+    private func invoke(_ request: inout Request, context: Context) async -> Response {
+        let parts = request.uri.path.split(separator: "/")
+        guard parts.count == 2 else { return Self.response(.error(.notFound, "expected /invoke/{fnID}")) }
+        guard request.method == .post else { return Self.response(.error(.methodNotAllowed, "invoke takes POST", headers: [.allow: "POST"])) }
+        guard let body = await collect(&request) else { return Self.tooLarge }
+        let reference = String(parts[1])
+        do {
+            guard let spec = try await resolver.resolve(reference) else { return Self.response(.error(.notFound, "Fn not found")) }
+            let call = HTTPTrigger.invokeCall(headers: request.headers, body: body, deadline: Date() + Double(spec.timeout.components.seconds))
+            return Self.response(HTTPTrigger.response(for: await invoker.invoke(spec, request: call)))
+        } catch {
+            return Self.response(.error(.badGateway, "function \(reference): \(error)"))
+        }
+    }
+
+    /// `/t/{app}/{source...}`: the function of the app's HTTP trigger with that source.
+    private func trigger(_ request: inout Request, context: Context) async -> Response {
+        let path = request.uri.path
+        let rest = path.dropFirst("/t/".count)
+        guard let slash = rest.firstIndex(of: "/") else { return Self.response(.error(.notFound, "expected /t/{app}/{trigger source}")) }
+        let app = String(rest[..<slash])
+        var source = String(rest[slash...])
+        if source.count > 1, source.hasSuffix("/") { source.removeLast() }
+        let found: (App, Management.Function, Trigger)?
+        do { found = try store.httpTrigger(app: app, source: source) } catch {
+            return Self.response(.error(.internalServerError, "\(error)"))
+        }
+        guard let (_, function, _) = found else { return Self.response(.error(.notFound, "no trigger \(source) in app \(app)")) }
+        guard let body = await collect(&request) else { return Self.tooLarge }
+        let backend = FunctionRouteBackend(reference: function.id, resolver: resolver, invoker: invoker)
+        return Self.response(await backend.respond(to: Self.gatewayRequest(request, body: body, context: context)))
+    }
+
+    private func deploymentsAPI(_ request: Request, path: String, body: ByteBuffer) async -> Response {
+        let id = path.split(separator: "/").dropFirst(2).first.map(String.init)
+        switch (request.method, id) {
+        case (.get, nil):
+            let list = gateway.deployments.map { ["id": $0.id, "displayName": $0.displayName ?? "", "pathPrefix": $0.pathPrefix] }
+            return Self.json(.ok, ["items": list])
+        case (.get, let id?):
+            guard let data = deployments.contents(id: id) else { return Self.response(.error(.notFound, "Deployment not found")) }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        case (.put, let id?):
+            guard DeploymentDirectory.isValidID(id) else { return Self.response(.error(.badRequest, "invalid deployment id \(id): letters, digits, '-', '_' and '.'")) }
+            do {
+                try await deployments.put(id: id, data: Array(buffer: body))
+                return Self.json(.ok, ["id": id])
+            } catch let error as SpecValidationError {
+                return Self.json(.badRequest, ["message": "invalid deployment spec", "errors": error.problems.map { ["path": $0.path, "message": $0.message] }])
+            } catch {
+                return Self.response(.error(.internalServerError, "\(error)"))
+            }
+        case (.delete, let id?):
+            return deployments.delete(id: id) ? Response(status: .noContent) : Self.response(.error(.notFound, "Deployment not found"))
+        default:
+            return Self.response(.error(.methodNotAllowed, "use GET /v2/deployments, or GET, PUT, DELETE /v2/deployments/{id}"))
+        }
+    }
+
+    // MARK: Helpers
+
+    private func authorized(_ request: Request) -> Bool {
+        guard let apiToken else { return true }
+        return request.headers[.authorization] == "Bearer \(apiToken)"
+    }
+
+    /// The whole body, or nil when it is over the server's limit.
+    private func collect(_ request: inout Request) async -> ByteBuffer? {
+        try? await request.collectBody(upTo: maxBodyBytes)
+    }
+
+    static func gatewayRequest(_ request: Request, body: ByteBuffer, context: Context) -> GatewayRequest {
+        GatewayRequest(method: request.method, path: request.uri.path, query: request.uri.query, headers: request.headers,
+                       body: body, clientAddress: context.remoteAddress?.ipAddress)
+    }
+
+    static func response(_ answer: GatewayResponse) -> Response {
+        Response(status: answer.status, headers: answer.headers, body: .init(byteBuffer: answer.body))
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ object: Any) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static var unauthorized: Response {
+        response(.error(.unauthorized, "a bearer token is required", headers: [.wwwAuthenticate: "Bearer"]))
+    }
+
+    static var tooLarge: Response { response(.error(.contentTooLarge, "request body too large")) }
+}

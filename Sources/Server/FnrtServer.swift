@@ -1,0 +1,134 @@
+import Docker
+import Foundation
+import FunctionBackend
+import Gateway
+import Hummingbird
+import ImageStore
+import Logging
+import Management
+import NIOCore
+import Prometheus
+import Registry
+import Runtime
+import ServiceLifecycle
+
+/// What `fnrt serve` runs with.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Deployment specs, one JSON file each (default `$FNRT_HOME/deployments`).
+    public var specsDirectory: String?
+    /// The SQLite file of apps, functions and triggers (default `$FNRT_HOME/fnrt.db`).
+    public var databasePath: String?
+    /// Bearer token for `/v2` and `/invoke`; required when `host` is not loopback.
+    public var apiToken: String?
+    /// `docker` or `oci`.
+    public var driver = "docker"
+    public var scheduler = SchedulerOptions()
+    public var functions = FunctionDefaults()
+    /// The invocation trace (JSON Lines, rotated), the input of `fnrt tune`; nil: none.
+    public var tracePath: String?
+    public var maxBodyBytes = 6 << 20
+    /// How long in-flight calls may take to finish on shutdown.
+    public var shutdownGrace: Duration = .seconds(10)
+
+    public init() {}
+
+    /// True when `host` only accepts connections from this machine.
+    public var isLoopback: Bool { ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") }
+}
+
+public struct ServerError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// `fnrt serve`: the gateway, Fn's management API, `/invoke`, `/t` and the
+/// scheduler in one process on one port. SIGTERM or SIGINT stops taking
+/// requests, lets calls in flight finish, and removes every container.
+public struct FnrtServer: Sendable {
+    public let configuration: ServerConfiguration
+    let home: FnrtHome
+    let logger: Logger
+
+    public init(configuration: ServerConfiguration, home: FnrtHome, logger: Logger) throws {
+        guard configuration.isLoopback || configuration.apiToken != nil else {
+            throw ServerError(description: "listening on \(configuration.host) needs an API token (--api-token or FNRT_API_TOKEN): the management API must not be open to the network")
+        }
+        self.configuration = configuration
+        self.home = home
+        self.logger = logger
+    }
+
+    /// Runs until SIGTERM or SIGINT, or until `stop` returns (tests, embedding),
+    /// then shuts down gracefully. `onRunning` gets the bound port (useful with port 0).
+    public func run(registry: RegistryClient, until stop: (@Sendable () async -> Void)? = nil,
+                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let parts = try assemble(registry: registry)
+        var app = Application(
+            responder: parts.responder,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "fnrt"),
+            services: [parts.runtime],
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        let runtime = parts.runtime
+        app.beforeServerStarts { await runtime.prepare() }
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let trigger = stop.map { stop in
+            Task {
+                await stop()
+                await group.triggerGracefulShutdown()
+            }
+        }
+        defer { trigger?.cancel() }
+        try await group.run()
+    }
+
+    struct Parts {
+        var responder: FnrtResponder
+        var runtime: RuntimeService
+    }
+
+    func assemble(registry: RegistryClient) throws -> Parts {
+        let store = try ContentStore(home: home)
+        let metadata = try MetadataStore(path: configuration.databasePath ?? "\(home.path)/fnrt.db")
+        let instance = "serve-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
+        let driver: any ContainerDriver = configuration.driver == "oci"
+            ? try OCIDriver(store: store, home: home, instance: instance)
+            : try DockerDriver(docker: try DockerClient(), store: store, home: home, instance: instance)
+        let prometheus = PrometheusCollectorRegistry()
+        let trace = try configuration.tracePath.map { try InvocationTrace(path: $0) }
+        let scheduler = Scheduler(driver: driver, options: configuration.scheduler, trace: trace, metrics: PrometheusMetricsFactory(registry: prometheus))
+        let resolver = StoreFunctionResolver(store: metadata, images: ImageProvider(store: store, registry: registry), defaults: configuration.functions)
+        let gateway = Gateway(reservedPrefixes: FnrtResponder.reservedPrefixes, plugins: [FunctionBackendPlugin(resolver: resolver, invoker: scheduler)])
+        let deployments = try DeploymentDirectory(path: configuration.specsDirectory ?? "\(home.path)/deployments", gateway: gateway, logger: logger)
+        let responder = FnrtResponder(gateway: gateway, management: ManagementAPI(store: metadata), deployments: deployments, store: metadata,
+                                      resolver: resolver, invoker: scheduler, metrics: prometheus, apiToken: configuration.apiToken,
+                                      maxBodyBytes: configuration.maxBodyBytes)
+        return Parts(responder: responder, runtime: RuntimeService(scheduler: scheduler, deployments: deployments, grace: configuration.shutdownGrace, logger: logger))
+    }
+}
+
+/// The runtime's side of the server's life: orphans removed and
+/// deployments loaded before serving; the specs directory watched; on
+/// shutdown, calls in flight finished and every container removed.
+struct RuntimeService: Service {
+    let scheduler: Scheduler
+    let deployments: DeploymentDirectory
+    let grace: Duration
+    let logger: Logger
+
+    /// Before the first request: leftovers removed, deployments loaded.
+    func prepare() async {
+        let orphans = (try? await scheduler.removeOrphans()) ?? 0
+        if orphans > 0 { logger.info("removed containers an earlier fnrt left", metadata: ["count": "\(orphans)"]) }
+        await deployments.sync()
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await deployments.watch()
+        }
+        logger.info("shutting down: finishing calls in flight, removing containers")
+        await scheduler.shutdown(grace: grace)
+    }
+}

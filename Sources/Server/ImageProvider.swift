@@ -1,0 +1,39 @@
+import ImageStore
+import OCI
+import Registry
+
+/// Makes sure a function's image is in the content store before its first
+/// container starts: pulls it when missing, once however many calls ask.
+actor ImageProvider {
+    let store: ContentStore
+    let registry: RegistryClient
+    private var pulls: [String: Task<String, any Error>] = [:]
+
+    init(store: ContentStore, registry: RegistryClient) {
+        self.store = store
+        self.registry = registry
+    }
+
+    /// The image as `name@digest` in the store, pulled first when it is not there.
+    func ensure(_ image: String) async throws -> String {
+        if let pinned = pinned(image) { return pinned }
+        let reference = try ImageReference(parsing: image)
+        let name = reference.description
+        if let pinned = pinned(name) { return pinned }
+        if let pull = pulls[name] { return try await pull.value }
+        let store = self.store, registry = self.registry
+        let pull = Task<String, any Error> {
+            _ = try await ImagePuller(store: store, client: registry).pull(reference)
+            guard let descriptor = try store.resolve(name) else { throw StoreError.imageNotFound(name) }
+            return "\(name)@\(descriptor.digest)"
+        }
+        pulls[name] = pull
+        defer { pulls[name] = nil }
+        return try await pull.value
+    }
+
+    private func pinned(_ name: String) -> String? {
+        guard let descriptor = try? store.resolve(name) else { return nil }
+        return name.contains("@") ? name : "\(name)@\(descriptor.digest)"
+    }
+}

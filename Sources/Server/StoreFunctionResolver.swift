@@ -1,0 +1,55 @@
+import FunctionBackend
+import Management
+import Runtime
+import Synchronization
+
+/// Resolves `ID` or `app/function` from fnrt's metadata store into runtime
+/// settings. Resolved functions are cached until the store reports a change,
+/// so the hot path reads a dictionary, not SQLite.
+final class StoreFunctionResolver: FunctionResolver {
+    let store: MetadataStore
+    let images: ImageProvider
+    /// Defaults applied to every function (limits the v2 API does not carry).
+    let defaults: FunctionDefaults
+    private let cache = Mutex<[String: FunctionSpec]>([:])
+
+    init(store: MetadataStore, images: ImageProvider, defaults: FunctionDefaults) {
+        self.store = store
+        self.images = images
+        self.defaults = defaults
+        store.observe { [weak self] _ in self?.cache.withLock { $0.removeAll() } }
+    }
+
+    func contains(_ reference: String) async throws -> Bool {
+        try cache.withLock({ $0[reference] }) != nil || store.resolveFunction(reference) != nil
+    }
+
+    func resolve(_ reference: String) async throws -> FunctionSpec? {
+        if let spec = cache.withLock({ $0[reference] }) { return spec }
+        guard let (app, function) = try store.resolveFunction(reference) else { return nil }
+        // Pinned by digest: a function whose image changes gets a pool of its own.
+        var spec = FunctionSpec(app: app.name, name: function.name, image: try await images.ensure(function.image))
+        spec.appID = app.id
+        spec.functionID = function.id
+        spec.memoryMB = function.memory
+        spec.timeout = .seconds(function.timeout)
+        spec.idleTimeout = .seconds(function.idleTimeout)
+        spec.config = app.effectiveConfig(for: function)
+        defaults.apply(to: &spec)
+        cache.withLock { $0[reference] = spec }
+        return spec
+    }
+}
+
+/// Settings fnrt applies to every function it serves.
+public struct FunctionDefaults: Sendable {
+    public var startupTimeout: Duration = .seconds(5)
+    public var maxContainers: Int = 10
+
+    public init() {}
+
+    func apply(to spec: inout FunctionSpec) {
+        spec.startupTimeout = startupTimeout
+        spec.maxContainers = maxContainers
+    }
+}

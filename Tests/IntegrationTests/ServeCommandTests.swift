@@ -1,0 +1,73 @@
+import Foundation
+import ImageStore
+import Testing
+
+/// The `fnrt serve` program itself: signals and restarts as an operator sees them.
+@Suite(.enabled(if: Services.available, Services.skipReason))
+struct ServeCommandTests {
+    /// Starts `fnrt serve` on an ephemeral port; returns the process, its base URL and its log file.
+    func launch(home: FnrtHome) throws -> (Process, String, String) {
+        let log = "\(home.path)/serve-\(UUID().uuidString.prefix(6)).log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "\(FunctionImages.binaries)/fnrt")
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--log-level", "warning"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["FNRT_HOME": home.path]) { $1 }
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<200 {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "serving on ") {
+                let url = text[range.upperBound...].prefix { !$0.isNewline }
+                return (process, String(url), log)
+            }
+            guard process.isRunning else { break }
+            usleep(50_000)
+        }
+        process.terminate()
+        throw TestFailure("fnrt serve did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    }
+
+    func curl(_ arguments: [String]) throws -> String { try mustRun(["curl", "-sS"] + arguments) }
+
+    @Test func sigtermFinishesTheCallInFlightThenRemovesEveryContainer() async throws {
+        let home = RunningServer.makeHome()
+        let (process, base, log) = try launch(home: home)
+        let app = try JSONSerialization.jsonObject(with: Data(try curl(["-X", "POST", "\(base)/v2/apps", "-d", #"{"name":"ops"}"#]).utf8)) as! [String: Any]
+        let fn = try JSONSerialization.jsonObject(with: Data(try curl(["-X", "POST", "\(base)/v2/fns", "-d",
+            #"{"name":"nap","app_id":"\#(app["id"] as! String)","image":"fns/sleep:test"}"#]).utf8)) as! [String: Any]
+        let id = fn["id"] as! String
+        #expect(try curl(["-X", "POST", "\(base)/invoke/\(id)", "-d", "10"]) == "slept 10 ms\n")
+
+        let slow = Task.detached { try run(["curl", "-sS", "-X", "POST", "\(base)/invoke/\(id)", "-d", "2000"]) }
+        try await Task.sleep(for: .milliseconds(1000))
+        kill(process.processIdentifier, SIGTERM)
+        let (status, body, error) = try await slow.value
+        #expect(status == 0, "\(error)")
+        #expect(body == "slept 2000 ms\n", "the call in flight finishes")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        #expect(try containers(of: home).isEmpty, "no container is left behind")
+    }
+
+    @Test func afterSIGKILLTheNextServeRemovesTheOrphansAndStillKnowsTheFunctions() async throws {
+        let home = RunningServer.makeHome()
+        var (process, base, _) = try launch(home: home)
+        let app = try JSONSerialization.jsonObject(with: Data(try curl(["-X", "POST", "\(base)/v2/apps", "-d", #"{"name":"ops"}"#]).utf8)) as! [String: Any]
+        let fn = try JSONSerialization.jsonObject(with: Data(try curl(["-X", "POST", "\(base)/v2/fns", "-d",
+            #"{"name":"hi","app_id":"\#(app["id"] as! String)","image":"fns/hello:test"}"#]).utf8)) as! [String: Any]
+        let id = fn["id"] as! String
+        #expect(try curl(["-X", "POST", "\(base)/invoke/\(id)"]) == "Hello, world!\n")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(try containers(of: home).count == 1, "a killed server leaves its container")
+
+        (process, base, _) = try launch(home: home)
+        #expect(try containers(of: home).isEmpty, "the next server removes it before serving")
+        #expect(try curl(["-X", "POST", "\(base)/invoke/\(id)"]) == "Hello, world!\n")
+        process.terminate()
+        process.waitUntilExit()
+        #expect(try containers(of: home).isEmpty)
+    }
+}

@@ -1,0 +1,126 @@
+import CurlHTTP
+import Foundation
+import ImageStore
+import Logging
+import Registry
+import Server
+import Synchronization
+
+/// `fnrt serve` in this process on an ephemeral loopback port, with its own
+/// home (the sample functions packed into its store), for end-to-end tests
+/// through a real HTTP client (libcurl).
+final class RunningServer: Sendable {
+    let home: FnrtHome
+    let port: Int
+    private let stopper: AsyncStream<Void>.Continuation
+    private let task: Task<Void, any Error>
+    let transport = CurlTransport(connectTimeout: 5, stallTimeout: 60)
+
+    struct Answer {
+        var status: Int
+        var head: HTTPResponseHead
+        var body: String
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
+        func header(_ name: String) -> String? { head.header(name) }
+    }
+
+    /// Starts a server on `home` (new when nil), after `configure` adjusts its configuration.
+    static func start(home: FnrtHome? = nil, _ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> RunningServer {
+        let home = home ?? RunningServer.makeHome()
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.tracePath = "\(home.path)/trace.jsonl"
+        configuration.shutdownGrace = .seconds(5)
+        configure(&configuration)
+        var logger = Logger(label: "fnrt-test-server")
+        logger.logLevel = .warning
+        let server = try FnrtServer(configuration: configuration, home: home, logger: logger)
+        let (stops, stopper) = AsyncStream<Void>.makeStream()
+        let (ports, portSink) = AsyncStream<Int>.makeStream()
+        let registry = RegistryClient(credentials: CredentialStore(explicit: nil, byRegistry: [:]))
+        let task = Task {
+            defer { portSink.finish() }
+            try await server.run(registry: registry, until: { for await _ in stops { return } }, onRunning: { port in portSink.yield(port) })
+        }
+        var port: Int?
+        for await bound in ports {
+            port = bound
+            break
+        }
+        guard let port else {
+            _ = try await task.value
+            throw TestFailure("the server stopped before it listened")
+        }
+        return RunningServer(home: home, port: port, stopper: stopper, task: task)
+    }
+
+    private init(home: FnrtHome, port: Int, stopper: AsyncStream<Void>.Continuation, task: Task<Void, any Error>) {
+        self.home = home
+        self.port = port
+        self.stopper = stopper
+        self.task = task
+    }
+
+    /// A new home whose store holds the sample functions as `fns/NAME:test`
+    /// (hard links to one store packed once per test run).
+    static func makeHome() -> FnrtHome {
+        _ = FunctionImages.store
+        let home = FnrtHome(path: temporaryDirectory("fnrt-serve"))
+        try! mustRun(["cp", "-al", "\(FunctionImages.home.path)/images", "\(home.path)/images"])
+        return home
+    }
+
+    /// Graceful shutdown: calls in flight finish, containers are removed.
+    func stop() async throws {
+        stopper.yield()
+        try await task.value
+    }
+
+    func request(_ method: String, _ path: String, headers: [(String, String)] = [], body: String? = nil) async throws -> Answer {
+        var request = HTTPRequest(method: method, url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        for (name, value) in headers { request.headers.append((name, value)) }
+        if let body { request.body = .data(Data(body.utf8)) }
+        let sink = BufferSink(limit: 64 << 20)
+        let head = try await transport.perform(request, sink: sink)
+        return Answer(status: head.status, head: head, body: String(decoding: sink.data, as: UTF8.self))
+    }
+
+    /// Sends JSON to the management API and returns the answer's object; fails unless 2xx.
+    @discardableResult
+    func api(_ method: String, _ path: String, _ object: [String: Any]) async throws -> [String: Any] {
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        let answer = try await request(method, path, headers: [("Content-Type", "application/json")], body: body)
+        guard (200..<300).contains(answer.status) else { throw TestFailure("\(method) \(path): \(answer.status) \(answer.body)") }
+        return answer.json
+    }
+
+    /// Registers app `app` with function `function` running `image`; returns (app id, function id).
+    @discardableResult
+    func register(app: String, function: String, image: String, extra: [String: Any] = [:]) async throws -> (String, String) {
+        let appID = try await api("POST", "/v2/apps", ["name": app])["id"] as! String
+        var fields: [String: Any] = ["name": function, "app_id": appID, "image": image]
+        fields.merge(extra) { $1 }
+        let functionID = try await api("POST", "/v2/fns", fields)["id"] as! String
+        return (appID, functionID)
+    }
+
+    /// Deploys a spec under `prefix` with `routes`, through the management API.
+    func deploy(_ id: String, prefix: String, routes: [[String: Any]], policies: [String: Any]? = nil) async throws -> Answer {
+        var specification: [String: Any] = ["routes": routes]
+        if let policies { specification["requestPolicies"] = policies }
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: ["displayName": id, "pathPrefix": prefix, "specification": specification]), as: UTF8.self)
+        return try await request("PUT", "/v2/deployments/\(id)", headers: [("Content-Type", "application/json")], body: body)
+    }
+}
+
+/// A route to a function, as a spec writes it.
+func functionRoute(_ path: String, _ methods: [String] = ["GET"], function: String, extra: [String: Any] = [:]) -> [String: Any] {
+    var route: [String: Any] = ["path": path, "methods": methods, "backend": ["type": "ORACLE_FUNCTIONS_BACKEND", "functionId": function]]
+    route.merge(extra) { $1 }
+    return route
+}
+
+/// Docker containers this home's servers started (label `fnrt.home`).
+func containers(of home: FnrtHome) throws -> [String] {
+    try mustRun(["docker", "ps", "-aq", "--filter", "label=fnrt.home=\(home.path)"]).split(separator: "\n").map(String.init)
+}

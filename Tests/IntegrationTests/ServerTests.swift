@@ -1,0 +1,235 @@
+import Crypto
+import Foundation
+import ImageStore
+import JWT
+import Server
+import Testing
+
+/// `fnrt serve` end to end: a real server, a real HTTP client (libcurl),
+/// real dockerd and the sample functions.
+@Suite(.enabled(if: Services.available, Services.skipReason))
+struct ServerTests {
+    @Test func theSeedExampleAnswersThroughTheGatewayColdThenWarm() async throws {
+        let server = try await RunningServer.start()
+        try await server.register(app: "acmeapp", function: "acme-func", image: "fns/hello:test")
+        let deployed = try await server.deploy("marketing", prefix: "/marketing", routes: [functionRoute("/hello", function: "acmeapp/acme-func")])
+        #expect(deployed.status == 200, "\(deployed.body)")
+
+        let first = try await server.request("GET", "/marketing/hello/")
+        #expect(first.status == 200)
+        #expect(first.body == "Hello, world!\n")
+        let second = try await server.request("GET", "/marketing/hello")
+        #expect(second.body == "Hello, world!\n")
+        let metrics = try await server.request("GET", "/metrics").body
+        #expect(metrics.contains(#"fnrt_calls_total{function="acmeapp/acme-func",outcome="ok",start="cold"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"fnrt_calls_total{function="acmeapp/acme-func",outcome="ok",start="warm"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"fnrt_hot_containers{function="acmeapp/acme-func"} 1"#), "\(metrics)")
+        #expect(try containers(of: server.home).count == 1)
+
+        try await server.stop()
+        #expect(try containers(of: server.home).isEmpty, "shutdown removes every container")
+    }
+
+    @Test func requestsReachTheFunctionWithFnHeadersAndForgedOnesStripped() async throws {
+        let server = try await RunningServer.start()
+        try await server.register(app: "app", function: "echo", image: "fns/echo:test")
+        _ = try await server.deploy("api", prefix: "/api", routes: [functionRoute("/items/{id}", ["POST"], function: "app/echo")])
+        let answer = try await server.request("POST", "/api/items/42?verbose=1", headers: [
+            ("Content-Type", "text/plain"), ("X-Trace", "abc"),
+            ("Fn-Call-Id", "forged"), ("Fn-Http-Method", "DELETE"), ("Fn-Http-Request-Url", "/forged"),
+        ], body: "payload")
+        #expect(answer.status == 200)
+        #expect(answer.body == "payload")
+        #expect(answer.header("X-Echo-Method") == "POST")
+        #expect(answer.header("X-Echo-Url") == "/api/items/42?verbose=1")
+        #expect(answer.header("X-Echo-Call-Id") != "forged")
+        #expect(answer.header("X-Echo-H-x-trace") == "abc")
+        #expect(answer.header("Content-Type") == "text/plain")
+        #expect(answer.header("X-Echo-Env-FN_APP_NAME") == "app")
+        try await server.stop()
+    }
+
+    @Test func anInvalidSpecIsRefusedWithEveryProblemAndTheServedOneStays() async throws {
+        let server = try await RunningServer.start()
+        try await server.register(app: "app", function: "hello", image: "fns/hello:test")
+        _ = try await server.deploy("site", prefix: "/site", routes: [functionRoute("/hello", function: "app/hello")])
+        let refused = try await server.deploy("site", prefix: "/site", routes: [
+            functionRoute("/hello", function: "app/nope"),
+            ["path": "no-slash", "methods": ["GET"], "backend": ["type": "STOCK_RESPONSE_BACKEND", "status": 200]],
+            ["path": "/x", "methods": ["FETCH"], "backend": ["type": "NO_SUCH_BACKEND"]],
+        ])
+        #expect(refused.status == 400)
+        let paths = (refused.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
+        #expect(paths.contains { $0.contains("routes[0].backend.functionId") }, "\(refused.body)")
+        #expect(paths.contains { $0.contains("routes[1].path") }, "\(refused.body)")
+        #expect(paths.contains { $0.contains("routes[2].methods") }, "\(refused.body)")
+        #expect(paths.contains { $0.contains("routes[2].backend.type") }, "\(refused.body)")
+        #expect(try await server.request("GET", "/site/hello").body == "Hello, world!\n", "the served spec stays")
+
+        let shadow = try await server.deploy("shadow", prefix: "/v2", routes: [["path": "/x", "methods": ["GET"], "backend": ["type": "STOCK_RESPONSE_BACKEND", "status": 200]]])
+        #expect(shadow.status == 400, "a deployment may not shadow the management API")
+        try await server.stop()
+    }
+
+    @Test func aSpecReloadUnderLoadDropsNoRequest() async throws {
+        let server = try await RunningServer.start()
+        try await server.register(app: "app", function: "hello", image: "fns/hello:test")
+        _ = try await server.deploy("live", prefix: "/live", routes: [functionRoute("/hello", function: "app/hello")])
+        _ = try await server.request("GET", "/live/hello")
+        let failures = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    var failed = 0
+                    for _ in 0..<50 where try await server.request("GET", "/live/hello").status != 200 { failed += 1 }
+                    return failed
+                }
+            }
+            group.addTask {
+                for index in 0..<20 {
+                    let stock: [String: Any] = ["path": "/other\(index)", "methods": ["GET"], "backend": ["type": "STOCK_RESPONSE_BACKEND", "status": 204]]
+                    let answer = try await server.deploy("live", prefix: "/live", routes: [functionRoute("/hello", function: "app/hello"), stock])
+                    if answer.status != 200 { return 1000 }
+                }
+                return 0
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(failures == 0)
+        try await server.stop()
+    }
+
+    @Test func specsInTheDirectoryAreLoadedAndReloadedWhenTheyChange() async throws {
+        let home = RunningServer.makeHome()
+        let specs = "\(home.path)/specs"
+        try FileManager.default.createDirectory(atPath: specs, withIntermediateDirectories: true)
+        func write(_ body: String) throws {
+            let spec = #"{"pathPrefix": "/stock", "specification": {"routes": [{"path": "/ping", "methods": ["GET"], "backend": {"type": "STOCK_RESPONSE_BACKEND", "status": 200, "body": "\#(body)"}}]}}"#
+            try spec.write(toFile: "\(specs)/stock.json", atomically: true, encoding: .utf8)
+        }
+        try write("one")
+        let server = try await RunningServer.start(home: home) { $0.specsDirectory = specs }
+        #expect(try await server.request("GET", "/stock/ping").body == "one")
+        try write("two")
+        var body = ""
+        for _ in 0..<40 {
+            body = try await server.request("GET", "/stock/ping").body
+            if body == "two" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(body == "two")
+        try "{not json".write(toFile: "\(specs)/stock.json", atomically: true, encoding: .utf8)
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(try await server.request("GET", "/stock/ping").body == "two", "a broken file leaves the served spec")
+        try await server.stop()
+    }
+
+    @Test func fnAPIInvokeAndTriggersSurviveARestart() async throws {
+        let home = RunningServer.makeHome()
+        var server = try await RunningServer.start(home: home)
+        let (appID, functionID) = try await server.register(app: "shop", function: "echo", image: "fns/echo:test")
+        try await server.api("POST", "/v2/triggers", ["name": "orders", "app_id": appID, "fn_id": functionID, "type": "http", "source": "/orders"])
+        #expect(try await server.request("POST", "/v2/apps", headers: [("Content-Type", "application/json")], body: #"{"name": "shop"}"#).status == 409)
+        #expect(try await server.request("GET", "/v2/fns/01ARZ3NDEKTSV4RRFFQ69G5FAV").status == 404)
+        let invoked = try await server.request("POST", "/invoke/\(functionID)", body: "direct")
+        #expect(invoked.status == 200)
+        #expect(invoked.body == "direct")
+        try await server.stop()
+
+        server = try await RunningServer.start(home: home)
+        let apps = try await server.request("GET", "/v2/apps").json["items"] as? [[String: Any]] ?? []
+        #expect(apps.map { $0["name"] as? String } == ["shop"])
+        let triggered = try await server.request("POST", "/t/shop/orders", body: "via trigger")
+        #expect(triggered.status == 200)
+        #expect(triggered.body == "via trigger")
+        #expect(triggered.header("X-Echo-Url") == "/t/shop/orders")
+        #expect(try await server.request("GET", "/t/shop/nothing").status == 404)
+        try await server.stop()
+    }
+
+    @Test func stockHTTPAndDynamicBackendsAndTheBodyLimit() async throws {
+        let server = try await RunningServer.start()
+        let deployed = try await server.deploy("mixed", prefix: "/mixed", routes: [
+            ["path": "/stock", "methods": ["GET"], "backend": ["type": "STOCK_RESPONSE_BACKEND", "status": 201, "body": "made",
+                                                                 "headers": [["name": "X-Stock", "value": "yes"]]]],
+            ["path": "/proxy", "methods": ["GET"], "backend": ["type": "HTTP_BACKEND", "url": "http://127.0.0.1:\(server.port)/health"]],
+            ["path": "/pick", "methods": ["GET"], "backend": [
+                "type": "DYNAMIC_ROUTING_BACKEND", "selectionSource": ["type": "SINGLE", "selector": "request.headers[X-Version]"],
+                "routingBackends": [
+                    ["key": ["type": "ANY_OF", "values": ["v1"], "name": "v1"], "backend": ["type": "STOCK_RESPONSE_BACKEND", "status": 200, "body": "one"]],
+                    ["key": ["type": "ANY_OF", "values": ["v2"], "name": "v2", "isDefault": true], "backend": ["type": "STOCK_RESPONSE_BACKEND", "status": 200, "body": "two"]],
+                ]]],
+            ["path": "/upload", "methods": ["POST"], "backend": ["type": "STOCK_RESPONSE_BACKEND", "status": 200]],
+        ], policies: ["bodyLimit": ["maxBytes": 1024]])
+        #expect(deployed.status == 200, "\(deployed.body)")
+        let stock = try await server.request("GET", "/mixed/stock")
+        #expect(stock.status == 201)
+        #expect(stock.body == "made")
+        #expect(stock.header("X-Stock") == "yes")
+        #expect(try await server.request("GET", "/mixed/proxy").body.contains("ok"))
+        #expect(try await server.request("GET", "/mixed/pick", headers: [("X-Version", "v1")]).body == "one")
+        #expect(try await server.request("GET", "/mixed/pick").body == "two")
+        #expect(try await server.request("POST", "/mixed/upload", body: String(repeating: "x", count: 2048)).status == 413)
+        #expect(try await server.request("POST", "/mixed/upload", body: "small").status == 200)
+        let wrongMethod = try await server.request("DELETE", "/mixed/stock")
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.header("Allow")?.contains("GET") == true)
+        #expect(try await server.request("GET", "/mixed/nothing").status == 404)
+        try await server.stop()
+    }
+
+    @Test func jwtCORSAndRateLimitPolicies() async throws {
+        let server = try await RunningServer.start()
+        try await server.register(app: "app", function: "hello", image: "fns/hello:test")
+        let key = P256.Signing.PrivateKey()
+        let signer = JWTSigner(key, kid: "k1")
+        let jwk = try JSONSerialization.jsonObject(with: JSONEncoder().encode(signer.publicJWK))
+        let deployed = try await server.deploy("secure", prefix: "/secure", routes: [
+            functionRoute("/hello", function: "app/hello", extra: ["requestPolicies": ["authorization": ["type": "ANY_OF", "allowedScope": ["hello:read"]]]]),
+        ], policies: [
+            "authentication": ["type": "JWT_AUTHENTICATION", "tokenHeader": "Authorization", "tokenAuthScheme": "Bearer",
+                               "issuers": ["https://issuer.test"], "audiences": ["fnrt"], "maxClockSkewInSeconds": 0,
+                               "publicKeys": ["type": "STATIC_KEYS", "keys": [jwk]]],
+            "cors": ["allowedOrigins": ["https://app.test"], "allowedMethods": ["GET"], "maxAgeInSeconds": 600],
+            "rateLimiting": ["rateInRequestsPerSecond": 5, "rateKey": "TOTAL"],
+        ])
+        #expect(deployed.status == 200, "\(deployed.body)")
+        let now = Date().timeIntervalSince1970
+        func token(audience: String = "fnrt", expires: Double = now + 300, scope: String = "hello:read") throws -> String {
+            try signer.sign(["iss": "https://issuer.test", "aud": .string(audience), "exp": .number(expires), "sub": "alice", "scope": .string(scope)])
+        }
+        let valid = try await server.request("GET", "/secure/hello", headers: [("Authorization", "Bearer \(try token())")])
+        #expect(valid.status == 200)
+        let forged = try token().dropLast(3) + "AAA"
+        #expect(try await server.request("GET", "/secure/hello", headers: [("Authorization", "Bearer \(forged)")]).status == 401)
+        #expect(try await server.request("GET", "/secure/hello", headers: [("Authorization", "Bearer \(try token(expires: now - 60))")]).status == 401)
+        #expect(try await server.request("GET", "/secure/hello", headers: [("Authorization", "Bearer \(try token(audience: "other"))")]).status == 401)
+        #expect(try await server.request("GET", "/secure/hello", headers: [("Authorization", "Bearer \(try token(scope: "other"))")]).status == 403)
+        #expect(try await server.request("GET", "/secure/hello").status == 401)
+
+        let preflight = try await server.request("OPTIONS", "/secure/hello", headers: [("Origin", "https://app.test"), ("Access-Control-Request-Method", "GET")])
+        #expect(preflight.header("Access-Control-Allow-Origin") == "https://app.test")
+        #expect(preflight.header("Access-Control-Max-Age") == "600")
+
+        var limited = 0
+        var retryAfter: String?
+        for _ in 0..<20 {
+            let answer = try await server.request("GET", "/secure/hello")
+            if answer.status == 429 { limited += 1; retryAfter = answer.header("Retry-After") }
+        }
+        #expect(limited > 0)
+        #expect(retryAfter != nil)
+        try await server.stop()
+    }
+
+    @Test func theManagementAPINeedsItsTokenWhenOneIsSet() async throws {
+        var open = ServerConfiguration()
+        open.host = "0.0.0.0"
+        #expect(throws: ServerError.self) { try FnrtServer(configuration: open, home: FnrtHome(path: "/tmp/unused"), logger: .init(label: "x")) }
+
+        let server = try await RunningServer.start { $0.apiToken = "s3cret" }
+        #expect(try await server.request("GET", "/v2/apps").status == 401)
+        #expect(try await server.request("GET", "/v2/apps", headers: [("Authorization", "Bearer s3cret")]).status == 200)
+        #expect(try await server.request("GET", "/v2/openapi.json", headers: [("Authorization", "Bearer s3cret")]).body.contains("\"openapi\""))
+        try await server.stop()
+    }
+}
