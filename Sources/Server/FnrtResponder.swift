@@ -57,8 +57,11 @@ struct FnrtResponder: HTTPResponder {
             var query: [String: String] = [:]
             for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
             let answer = management.handle(method: request.method.rawValue, path: path, query: query, body: Array(buffer: body))
-            return Response(status: .init(code: answer.status), headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+            var headers = HTTPFields()
+            for (name, value) in answer.headers {
+                if let name = HTTPField.Name(name) { headers[name] = value }
+            }
+            return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
         case "invoke":
             guard authorized(request) else { return Self.unauthorized }
             return await invoke(&request, context: context)
@@ -153,8 +156,10 @@ struct FnrtResponder: HTTPResponder {
     }
 
     static func gatewayRequest(_ request: Request, body: ByteBuffer, context: Context) -> GatewayRequest {
-        GatewayRequest(method: request.method, path: request.uri.path, query: request.uri.query, headers: request.headers,
-                       body: body, clientAddress: context.remoteAddress?.ipAddress)
+        var gatewayRequest = GatewayRequest(method: request.method, path: request.uri.path, query: request.uri.query, headers: request.headers,
+                                            body: body, clientAddress: context.remoteAddress?.ipAddress)
+        gatewayRequest.authority = request.head.authority
+        return gatewayRequest
     }
 
     static func response(_ answer: GatewayResponse) -> Response {

@@ -40,7 +40,7 @@ struct ServeCommandTests {
         let id = fn["id"] as! String
         #expect(try curl(["-X", "POST", "\(base)/invoke/\(id)", "-d", "10"]) == "slept 10 ms\n")
 
-        let slow = Task.detached { try run(["curl", "-sS", "-X", "POST", "\(base)/invoke/\(id)", "-d", "2000"]) }
+        let slow = Task { try await runOffPool(["curl", "-sS", "-X", "POST", "\(base)/invoke/\(id)", "-d", "2000"]) }
         try await Task.sleep(for: .milliseconds(1000))
         kill(process.processIdentifier, SIGTERM)
         let (status, body, error) = try await slow.value

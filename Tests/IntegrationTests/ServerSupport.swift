@@ -124,3 +124,13 @@ func functionRoute(_ path: String, _ methods: [String] = ["GET"], function: Stri
 func containers(of home: FnrtHome) throws -> [String] {
     try mustRun(["docker", "ps", "-aq", "--filter", "label=fnrt.home=\(home.path)"]).split(separator: "\n").map(String.init)
 }
+
+/// `run` on a thread of its own, so a server in this process keeps the
+/// cooperative pool (2 threads here) while the command waits for it.
+func runOffPool(_ arguments: [String]) async throws -> (Int32, String, String) {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(with: Result { try run(arguments) })
+        }
+    }
+}

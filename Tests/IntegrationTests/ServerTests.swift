@@ -233,3 +233,50 @@ struct ServerTests {
         try await server.stop()
     }
 }
+
+/// The management API's OpenAPI document, checked against the running server
+/// by schemathesis (PyPI; Scripts/services/install installs it).
+@Suite(.enabled(if: Services.available, Services.skipReason))
+struct OpenAPIConformanceTests {
+    static let schemathesis: String? = {
+        let (status, path, _) = (try? run(["sh", "-c", "command -v schemathesis"])) ?? (1, "", "")
+        return status == 0 ? path.trimmingCharacters(in: .whitespacesAndNewlines) : nil
+    }()
+
+    @Test(.enabled(if: Services.inCI || schemathesis != nil, "schemathesis is not installed: Scripts/services/install installs it"))
+    func theRunningServerKeepsItsOpenAPIDocument() async throws {
+        let server = try await RunningServer.start()
+        let base = "http://127.0.0.1:\(server.port)"
+        let document = "\(server.home.path)/openapi.json"
+        try await server.request("GET", "/v2/openapi.json").body.write(toFile: document, atomically: true, encoding: .utf8)
+        let (status, output, errors) = try await runOffPool(["schemathesis", "run", document, "--url", base, "--request-timeout", "60",
+                                                             "--checks", "all", "--max-examples", "25", "--seed", "1", "--no-color"])
+        try await server.stop()
+        #expect(status == 0, "\(output.suffix(4000))\(errors.suffix(2000))")
+        #expect(output.contains("passed"))
+    }
+}
+
+@Suite(.enabled(if: Services.available, Services.skipReason))
+struct TuneApplyTests {
+    /// A function called every 250 s for a day: with a target cold-start rate
+    /// of 10%, tune recommends keeping it 300 s and writes that to the server.
+    @Test func tuneApplyWritesTheRecommendedIdleTimeoutToTheServer() async throws {
+        let server = try await RunningServer.start()
+        let (_, functionID) = try await server.register(app: "shop", function: "cart", image: "fns/hello:test")
+        let trace = "\(server.home.path)/calls.jsonl"
+        let lines = (0..<345).map { index in
+            #"{"time": \#(1_700_000_000 + index * 250), "app": "shop", "function": "cart", "cold": false, "waitMS": 0, "durationMS": 20, "memoryMB": 128, "status": 200}"#
+        } + [#"{"time": 1700086400, "app": "other", "function": "gone", "cold": true, "waitMS": 0, "durationMS": 20, "memoryMB": 128, "status": 200}"#]
+        try lines.joined(separator: "\n").write(toFile: trace, atomically: true, encoding: .utf8)
+
+        let (status, stdout, stderr) = try await runOffPool([CommandLineTests.fnrt, "tune", trace, "--format", "fnrt", "--target-cold-rate", "0.1",
+                                                "--apply", "http://127.0.0.1:\(server.port)"])
+        #expect(status == 0, "\(stderr)")
+        #expect(stdout.contains("shop/cart: idle_timeout 30s -> 300s"), "\(stdout)")
+        #expect(stdout.contains("other/gone: not on the server"), "\(stdout)")
+        let function = try await server.request("GET", "/v2/fns/\(functionID)").json
+        #expect(function["idle_timeout"] as? Int == 300)
+        try await server.stop()
+    }
+}

@@ -683,6 +683,7 @@ public enum ManagementOpenAPI {
               "GENERIC_X86",
               "GENERIC_ARM",
               "GENERIC_X86_ARM",
+              "",
               null
             ],
             "description": "Default GENERIC_X86."
