@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(name: "neverlisten", path: "Sources/Functions/neverlisten"),
         .executableTarget(name: "probe", dependencies: ["FDK"], path: "Sources/Functions/probe"),
         .target(name: "Runtime", dependencies: [
-            "OCI", "ImageStore", "Docker", "CArchive", "CLinux",
+            "OCI", "ImageStore", "Docker", "CArchive", "CLinux", "Tuning",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -89,7 +89,7 @@ let package = Package(
         ]),
         // fnrt serve: one Hummingbird server for the gateway, Fn's API, /invoke, /t and /metrics.
         .target(name: "Server", dependencies: [
-            "Gateway", "FunctionBackend", "Management", "Runtime", "ImageStore", "Registry", "OCI", "Docker",
+            "Gateway", "FunctionBackend", "Management", "Runtime", "ImageStore", "Registry", "OCI", "Docker", "Tuning",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "ManagementTests", dependencies: ["Management"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "CurlHTTP", "OCI"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "TestSupport", "CArchive"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["ImageStore", "Registry", "OCI", "TestSupport", "Docker", "Runtime", "fnrt", "Server", "JWT", "CurlHTTP",
+        .testTarget(name: "IntegrationTests", dependencies: ["ImageStore", "Registry", "OCI", "TestSupport", "Docker", "Runtime", "fnrt", "Server", "JWT", "CurlHTTP", "Tuning",
                                    .product(name: "Crypto", package: "swift-crypto"),
                                    "hello", "echo", "sleep", "fail", "crash", "slowstart", "neverlisten", "probe",
                                    .product(name: "NIOCore", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Foundation
+import Tuning
 
 /// A function's runtime settings: what to run and within which limits.
 /// Two calls with equal specs may share a container.
@@ -29,6 +30,11 @@ public struct FunctionSpec: Hashable, Sendable {
     public var maxContainers: Int = 10
     /// Containers kept hot at all times (provisioned concurrency).
     public var provisioned: Int = 0
+    /// `idle_timeout: auto`: the hybrid histogram policy (the code `fnrt tune`
+    /// simulates) learns this function's idle times and sets each container's
+    /// keep-alive, unloading it after a call and pre-warming one before the
+    /// next when that saves memory; `idleTimeout` serves until it has learned.
+    public var adaptiveKeepAlive: HybridHistogram?
     /// The app's and function's ids (`FN_APP_ID`, `FN_FN_ID`); nil: the names.
     public var appID: String?
     public var functionID: String?

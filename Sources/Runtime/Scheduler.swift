@@ -87,6 +87,8 @@ public actor Scheduler {
         let container: Container
         let connection: FDKConnection
         var lastUsed: ContinuousClock.Instant = .now
+        /// When it is stopped if still idle (set each time it becomes idle).
+        var expires: ContinuousClock.Instant = .now
     }
 
     struct Waiter {
@@ -116,12 +118,17 @@ public actor Scheduler {
         var lastFailure: (any Error)?
         var backoffUntil: ContinuousClock.Instant?
         var total: Int { idle.count + busy + starting }
+        /// `idle_timeout: auto`: what the keep-alive policy has learned, and its current windows.
+        var keepAlive: AdaptiveKeepAlive?
     }
 
     /// The pool of `spec`, made on first use.
     private func pool(_ spec: FunctionSpec) -> Pool {
         if let pool = pools[spec] { return pool }
         let pool = Pool(metrics: SchedulerMetrics.Function(name: "\(spec.app)/\(spec.name)", factory: metrics.factory))
+        if let policy = spec.adaptiveKeepAlive {
+            pool.keepAlive = AdaptiveKeepAlive(policy: policy, fallback: spec.idleTimeout)
+        }
         pools[spec] = pool
         return pool
     }
@@ -140,6 +147,8 @@ public actor Scheduler {
         inFlight += 1
         defer { inFlight -= 1 }
         let started = ContinuousClock.now
+        let arriving = pool(spec)
+        arriving.keepAlive?.callArrived(at: started, busy: arriving.busy)
         let acquired = await acquire(spec)
         let wait = ContinuousClock.now - started
         let hot: Hot
@@ -252,7 +261,8 @@ public actor Scheduler {
             scheduleRetry(spec, at: until)
             return
         }
-        while pool.waiters.count + max(0, spec.provisioned - pool.total) > pool.starting, pool.total < spec.maxContainers {
+        let prewarm = pool.keepAlive?.prewarmWanted == true ? 1 : 0
+        while pool.waiters.count + max(0, max(spec.provisioned, prewarm) - pool.total) > pool.starting, pool.total < spec.maxContainers {
             guard makeRoom(spec.memoryMB, except: spec) else { break }
             pool.starting += 1
             Task { await self.launch(spec) }
@@ -332,10 +342,10 @@ public actor Scheduler {
             return
         }
         hot.lastUsed = .now
+        hot.expires = pool.keepAlive?.expiry(now: hot.lastUsed) ?? hot.lastUsed + spec.idleTimeout
         pool.idle.append(hot)
         // Constant work per call: re-arm only when this deadline comes first.
-        let deadline = hot.lastUsed + spec.idleTimeout
-        if reaperDeadline.map({ deadline < $0 }) ?? true { armReaper() }
+        if reaperDeadline.map({ hot.expires < $0 }) ?? true { armReaper() }
     }
 
     private func release(_ hot: Hot, spec: FunctionSpec, broken: Bool) {
@@ -345,9 +355,29 @@ public actor Scheduler {
         if broken || !accepting {
             discard(hot, kill: broken)
             launchIfNeeded(spec)  // a replacement for the calls still waiting
-        } else {
-            hand(hot, spec: spec)
+            return
         }
+        if let keepAlive = pool.keepAlive, pool.busy == 0, pool.waiters.isEmpty,
+           let prewarmAt = keepAlive.callEnded(at: .now) {
+            // The policy says: unload now, load again just before the next call is due.
+            discard(hot)
+            for idle in pool.idle.dropLast(spec.provisioned) { discard(idle) }
+            pool.idle = Array(pool.idle.suffix(spec.provisioned))
+            pool.updateHot()
+            Task {
+                try? await Task.sleep(until: prewarmAt, clock: .continuous)
+                self.prewarm(spec)
+            }
+            return
+        }
+        hand(hot, spec: spec)
+    }
+
+    /// Starts the container the keep-alive policy expects the next call to need.
+    private func prewarm(_ spec: FunctionSpec) {
+        guard let pool = pools[spec], let keepAlive = pool.keepAlive, keepAlive.prewarmWanted else { return }
+        if pool.total > spec.provisioned { keepAlive.prewarmWanted = false; return }
+        launchIfNeeded(spec)
     }
 
     /// Stops and removes a container in the background.
@@ -397,7 +427,7 @@ public actor Scheduler {
 
     private func nextIdleDeadline() -> ContinuousClock.Instant? {
         // The most recently used `provisioned` containers never expire.
-        pools.flatMap { spec, pool in pool.idle.dropLast(max(0, spec.provisioned - pool.busy - pool.starting)).map { $0.lastUsed + spec.idleTimeout } }.min()
+        pools.flatMap { spec, pool in pool.idle.dropLast(max(0, spec.provisioned - pool.busy - pool.starting)).map(\.expires) }.min()
     }
 
     private func reap() {
@@ -407,12 +437,13 @@ public actor Scheduler {
             var keep: [Hot] = []
             for (index, hot) in pool.idle.enumerated() {
                 let protected = pool.idle.count - index <= max(0, spec.provisioned - pool.busy - pool.starting)
-                if !protected, now - hot.lastUsed >= spec.idleTimeout { discard(hot) } else { keep.append(hot) }
+                if !protected, now >= hot.expires { discard(hot) } else { keep.append(hot) }
             }
             pool.idle = keep
             pool.updateHot()
         }
-        pools = pools.filter { $0.value.total > 0 || !$0.value.waiters.isEmpty || $0.key.provisioned > 0 }
+        // Pools that learn keep-alive windows stay, with what they learned.
+        pools = pools.filter { $0.value.total > 0 || !$0.value.waiters.isEmpty || $0.key.provisioned > 0 || $0.value.keepAlive != nil }
         armReaper()
     }
 

@@ -2,6 +2,7 @@ import FunctionBackend
 import Management
 import Runtime
 import Synchronization
+import Tuning
 
 /// Resolves `ID` or `app/function` from fnrt's metadata store into runtime
 /// settings. Resolved functions are cached until the store reports a change,
@@ -34,6 +35,7 @@ final class StoreFunctionResolver: FunctionResolver {
         spec.memoryMB = function.memory
         spec.timeout = .seconds(function.timeout)
         spec.idleTimeout = .seconds(function.idleTimeout)
+        if function.hasAdaptiveIdleTimeout { spec.adaptiveKeepAlive = defaults.adaptiveKeepAlive }
         spec.config = app.effectiveConfig(for: function)
         defaults.apply(to: &spec)
         cache.withLock { $0[reference] = spec }
@@ -45,6 +47,8 @@ final class StoreFunctionResolver: FunctionResolver {
 public struct FunctionDefaults: Sendable {
     public var startupTimeout: Duration = .seconds(5)
     public var maxContainers: Int = 10
+    /// The policy of functions with `idle_timeout: auto` (the paper's defaults).
+    public var adaptiveKeepAlive = HybridHistogram()
 
     public init() {}
 

@@ -76,7 +76,7 @@ public struct NoUnloading: KeepAlivePolicy {
 /// paper forecasts the next with ARIMA; this version falls back to pre-warming
 /// at 90% of the last out-of-range idle time and keeping the container for a
 /// range after it (stated simplification).
-public struct HybridHistogram: KeepAlivePolicy {
+public struct HybridHistogram: KeepAlivePolicy, Hashable {
     public var range: Double = 4 * 3600
     public var binWidth: Double = 60
     public var headPercentile: Double = 5

@@ -6,6 +6,7 @@ import Runtime
 import MetricsTestKit
 import Synchronization
 import Testing
+import Tuning
 
 /// Counts the containers a real driver starts (it delegates everything).
 final class CountingDriver: ContainerDriver {
@@ -98,6 +99,36 @@ struct SchedulerTests {
         let after = ContinuousClock.now - idleSince
         #expect(stopped && after >= .seconds(1) && after < .seconds(2), "stopped \(after) after it went idle; deadline 1 s")
         #expect(try await eventually { try await driver.list().isEmpty }, "and removed")
+        await scheduler.shutdown()
+    }
+
+    /// `idle_timeout: auto`: once the hybrid policy has seen a function called
+    /// every 7 s (2-s bins here instead of the paper's minutes), it unloads the
+    /// container after each call and pre-warms one before the next is due, so
+    /// the next call is warm without holding memory in between.
+    @Test func anAdaptiveFunctionIsUnloadedAfterACallAndPreWarmedBeforeTheNext() async throws {
+        let (scheduler, driver) = try make()
+        var function = spec("hello")
+        var policy = HybridHistogram()
+        policy.binWidth = 2
+        policy.range = 120
+        function.adaptiveKeepAlive = policy
+        function.idleTimeout = .seconds(60)
+        for _ in 0..<2 {
+            #expect(await invoke(scheduler, function, "learn").status == 200)
+            #expect(await scheduler.idleContainers(function).count == 1, "not learned yet: the function's own idle timeout keeps it")
+            try await Task.sleep(for: .seconds(7))
+        }
+        #expect(await invoke(scheduler, function, "learned").status == 200)
+        let ended = ContinuousClock.now
+        #expect(await scheduler.hotContainers()["tests/hello", default: 0] == 0, "unloaded right after the call")
+        let startsBefore = driver.starts.withLock { $0 }
+        let prewarmed = await eventually(within: .seconds(12)) { await scheduler.idleContainers(function).count == 1 }
+        let after = ContinuousClock.now - ended
+        #expect(prewarmed && after > .seconds(4), "pre-warmed \(after) after the call (window: 5.4 s)")
+        #expect(driver.starts.withLock { $0 } == startsBefore + 1)
+        let next = await invoke(scheduler, function, "on time")
+        #expect(next.status == 200 && !next.cold, "the next call finds the pre-warmed container")
         await scheduler.shutdown()
     }
 

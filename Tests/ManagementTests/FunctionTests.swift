@@ -18,6 +18,23 @@ struct FunctionTests {
         #expect((fn.memory, fn.timeout, fn.idleTimeout) == (128, 30, 30))
     }
 
+    /// fnrt's extension: `"idle_timeout": "auto"` turns on the adaptive
+    /// keep-alive as an annotation; Fn clients still read an integer.
+    @Test func idleTimeoutAutoIsKeptAsAnAnnotation() throws {
+        let c = try Client()
+        let app = try c.app("shop")
+        let id = try c.function("cart", app: app, #", "idle_timeout": "auto""#)
+        let got = c.get("/v2/fns/\(id)")
+        #expect(got.json["idle_timeout"]?.int == 30)
+        #expect(got.json["annotations"]?.object["fnrt.io/idle_timeout"] == .string("auto"))
+        #expect(try c.store.function(id: id)?.hasAdaptiveIdleTimeout == true)
+
+        let off = c.put("/v2/fns/\(id)", #"{"idle_timeout": 90, "annotations": {"fnrt.io/idle_timeout": ""}}"#)
+        #expect(off.json["idle_timeout"]?.int == 90)
+        #expect(try c.store.function(id: id)?.hasAdaptiveIdleTimeout == false)
+        #expect(c.put("/v2/fns/\(id)", #"{"idle_timeout": "soon"}"#).status == 400)
+    }
+
     @Test func crud() throws {
         let c = try Client()
         let app = try c.app("shop")

@@ -842,10 +842,11 @@ public enum ManagementOpenAPI {
             "nullable": true
           },
           "idle_timeout": {
-            "type": "integer",
-            "minimum": 0,
-            "maximum": 3600,
-            "description": "Seconds a hot container waits for the next call (default 30). 0 or absent: the default or unchanged.",
+            "oneOf": [
+              {"type": "integer", "minimum": 0, "maximum": 3600},
+              {"type": "string", "enum": ["auto"]}
+            ],
+            "description": "Seconds a hot container waits for the next call (default 30). 0 or absent: the default or unchanged. \"auto\" (fnrt): the adaptive keep-alive learns the function's idle times (annotation fnrt.io/idle_timeout), the integer in use until it has.",
             "nullable": true
           },
           "config": {
@@ -882,10 +883,11 @@ public enum ManagementOpenAPI {
             "nullable": true
           },
           "idle_timeout": {
-            "type": "integer",
-            "minimum": 0,
-            "maximum": 3600,
-            "description": "Seconds a hot container waits for the next call (default 30). 0 or absent: the default or unchanged.",
+            "oneOf": [
+              {"type": "integer", "minimum": 0, "maximum": 3600},
+              {"type": "string", "enum": ["auto"]}
+            ],
+            "description": "Seconds a hot container waits for the next call (default 30). 0 or absent: the default or unchanged. \"auto\" (fnrt): the adaptive keep-alive learns the function's idle times (annotation fnrt.io/idle_timeout), the integer in use until it has.",
             "nullable": true
           },
           "config": {

@@ -44,6 +44,14 @@ public struct Function: Codable, Sendable, Equatable {
     public static let maxTimeout = 300
     public static let defaultIdleTimeout = 30
     public static let maxIdleTimeout = 3600
+    /// The annotation that turns on the adaptive keep-alive (`"auto"`); set
+    /// by `"idle_timeout": "auto"`, removed with `""`. `idle_timeout` stays
+    /// Fn's integer, used until the policy has learned the function.
+    public static let idleTimeoutAnnotation = "fnrt.io/idle_timeout"
+    public static let adaptiveIdleTimeout = "auto"
+
+    /// True when the function's keep-alive adapts to its calls (`idle_timeout: auto`).
+    public var hasAdaptiveIdleTimeout: Bool { annotations[Function.idleTimeoutAnnotation] == .string(Function.adaptiveIdleTimeout) }
     public static let maxNameLength = 255
 
     enum CodingKeys: String, CodingKey {

@@ -59,10 +59,15 @@ public struct FunctionInput: Sendable, Equatable {
     /// Parses Fn's JSON (`name`, `app_id`, `image`, `memory`, `timeout`, `idle_timeout`, `config`, `annotations`).
     public init(json body: [UInt8]) throws {
         let r = try JSONObjectReader(body: body)
+        // fnrt's extension: `"idle_timeout": "auto"` turns on the adaptive
+        // keep-alive, kept as an annotation so Fn clients still read an integer.
+        let auto = r.object["idle_timeout"] == .string(Function.adaptiveIdleTimeout)
+        var annotations = try r.jsonMap("annotations")
+        if auto { annotations = (annotations ?? [:]).merging([Function.idleTimeoutAnnotation: .string(Function.adaptiveIdleTimeout)]) { $1 } }
         self.init(id: try r.string("id"), name: try r.string("name"), appID: try r.string("app_id"),
                   image: try r.string("image"), memory: try r.integer("memory"), timeout: try r.integer("timeout"),
-                  idleTimeout: try r.integer("idle_timeout"), config: try r.stringMap("config"),
-                  annotations: try r.jsonMap("annotations"))
+                  idleTimeout: auto ? nil : try r.integer("idle_timeout"), config: try r.stringMap("config"),
+                  annotations: annotations)
     }
 }
 
