@@ -9,7 +9,8 @@ import Runtime
 public enum HTTPTrigger {
     /// Headers a client sends that never reach a function: hop-by-hop ones,
     /// and the length, which the call sets itself.
-    static let dropped: Set<HTTPField.Name> = [.connection, .transferEncoding, .contentLength, .te, .upgrade, HTTPField.Name("Proxy-Connection")!, HTTPField.Name("Keep-Alive")!]
+    static let dropped: Set<HTTPField.Name> = [.connection, .transferEncoding, .contentLength, .te, .upgrade, .trailer, .proxyAuthorization,
+                                               HTTPField.Name("Proxy-Connection")!, HTTPField.Name("Keep-Alive")!]
 
     /// The call for `request`: `Fn-Intent: httprequest`, the method, the URI
     /// as received, every header but `Content-Type` as `Fn-Http-H-<Name>`.
@@ -35,10 +36,11 @@ public enum HTTPTrigger {
     }
 
     /// The call for Fn's `POST /invoke/{fnID}`: the client's headers as they
-    /// are (no HTTP-trigger wrapping), less hop-by-hop and `Fn-` ones.
+    /// are (no HTTP-trigger wrapping), less hop-by-hop and `Fn-` ones, and
+    /// less `Authorization`, which holds the runtime's API token.
     public static func invokeCall(headers fields: HTTPFields, body: ByteBuffer, deadline: Date) -> FDKRequest {
         var headers: [(String, String)] = []
-        for field in fields where !field.name.canonicalName.hasPrefix("fn-") && !dropped.contains(field.name) {
+        for field in fields where !field.name.canonicalName.hasPrefix("fn-") && !dropped.contains(field.name) && field.name != .authorization {
             headers.append((field.name.rawName, field.value))
         }
         return FDKRequest(deadline: deadline, headers: headers, body: body)

@@ -17,6 +17,8 @@ final class AdaptiveKeepAlive {
     private var afterPrewarm: Duration = .zero
     /// True between an unload and the pre-warmed container's arrival.
     var prewarmWanted = false
+    /// Counts unloads: a pre-warm timer of an earlier unload does nothing.
+    private(set) var unloads: UInt64 = 0
 
     init(policy: HybridHistogram, fallback: Duration) {
         self.policy = policy
@@ -26,6 +28,7 @@ final class AdaptiveKeepAlive {
 
     /// A call arrived while `busy` others ran: an idle time is observed when the function was idle.
     func callArrived(at now: ContinuousClock.Instant, busy: Int) {
+        prewarmWanted = false  // the call came first: whatever starts now is for it
         guard busy == 0, let lastEnd else { return }
         state.observe(idleTime: (now - lastEnd).seconds)
         self.lastEnd = nil
@@ -46,6 +49,7 @@ final class AdaptiveKeepAlive {
         let prewarm = Duration.seconds(windows.prewarm)
         afterPrewarm = max(keep - prewarm, .seconds(1))
         prewarmWanted = true
+        unloads += 1
         return now + prewarm
     }
 

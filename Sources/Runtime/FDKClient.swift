@@ -63,7 +63,7 @@ public enum CallOutcome: Sendable {
     public static func map(_ response: FDKResponse) -> CallOutcome {
         switch response.status {
         case 200:
-            let status = response.headers.first(name: "Fn-Http-Status").flatMap { Int($0) }.flatMap { (100...599).contains($0) ? $0 : nil } ?? 200
+            let status = response.headers.first(name: "Fn-Http-Status").flatMap { Int($0) }.flatMap { (200...599).contains($0) ? $0 : nil } ?? 200
             var headers: [(String, String)] = []
             for (name, value) in response.headers {
                 if name.lowercased().hasPrefix("fn-http-h-") {

@@ -64,6 +64,8 @@ public actor Scheduler {
     let options: SchedulerOptions
     let trace: InvocationTrace?
     private var pools: [FunctionSpec: Pool] = [:]
+    /// What the adaptive keep-alive learned, per function (`app/name`), kept across setting changes.
+    private var keepAlives: [String: AdaptiveKeepAlive] = [:]
     private var reaper: Task<Void, Never>?
     /// When the armed reaper wakes.
     private var reaperDeadline: ContinuousClock.Instant?
@@ -120,6 +122,8 @@ public actor Scheduler {
         var total: Int { idle.count + busy + starting }
         /// `idle_timeout: auto`: what the keep-alive policy has learned, and its current windows.
         var keepAlive: AdaptiveKeepAlive?
+        /// Unloaded by the keep-alive policy, a pre-warm to come.
+        var prewarmPending = false
     }
 
     /// The pool of `spec`, made on first use.
@@ -127,7 +131,11 @@ public actor Scheduler {
         if let pool = pools[spec] { return pool }
         let pool = Pool(metrics: SchedulerMetrics.Function(name: "\(spec.app)/\(spec.name)", factory: metrics.factory))
         if let policy = spec.adaptiveKeepAlive {
-            pool.keepAlive = AdaptiveKeepAlive(policy: policy, fallback: spec.idleTimeout)
+            let key = "\(spec.app)/\(spec.name)"
+            if keepAlives[key]?.policy != policy || keepAlives[key]?.fallback != spec.idleTimeout {
+                keepAlives[key] = AdaptiveKeepAlive(policy: policy, fallback: spec.idleTimeout)
+            }
+            pool.keepAlive = keepAlives[key]
         }
         pools[spec] = pool
         return pool
@@ -357,26 +365,31 @@ public actor Scheduler {
             launchIfNeeded(spec)  // a replacement for the calls still waiting
             return
         }
-        if let keepAlive = pool.keepAlive, pool.busy == 0, pool.waiters.isEmpty,
+        // Provisioned functions keep their containers whatever the policy says.
+        if let keepAlive = pool.keepAlive, spec.provisioned == 0, pool.busy == 0, pool.waiters.isEmpty,
            let prewarmAt = keepAlive.callEnded(at: .now) {
             // The policy says: unload now, load again just before the next call is due.
             discard(hot)
-            for idle in pool.idle.dropLast(spec.provisioned) { discard(idle) }
-            pool.idle = Array(pool.idle.suffix(spec.provisioned))
+            pool.idle.forEach { discard($0) }
+            pool.idle = []
             pool.updateHot()
+            pool.prewarmPending = true
+            let unload = keepAlive.unloads
             Task {
                 try? await Task.sleep(until: prewarmAt, clock: .continuous)
-                self.prewarm(spec)
+                self.prewarm(spec, unload: unload)
             }
             return
         }
         hand(hot, spec: spec)
     }
 
-    /// Starts the container the keep-alive policy expects the next call to need.
-    private func prewarm(_ spec: FunctionSpec) {
-        guard let pool = pools[spec], let keepAlive = pool.keepAlive, keepAlive.prewarmWanted else { return }
-        if pool.total > spec.provisioned { keepAlive.prewarmWanted = false; return }
+    /// Starts the container the keep-alive policy expects the next call to
+    /// need, unless a call came first or a later unload has its own timer.
+    private func prewarm(_ spec: FunctionSpec, unload: UInt64) {
+        guard let pool = pools[spec], let keepAlive = pool.keepAlive, keepAlive.unloads == unload else { return }
+        pool.prewarmPending = false
+        guard keepAlive.prewarmWanted, pool.total == 0 else { return }
         launchIfNeeded(spec)
     }
 
@@ -442,8 +455,7 @@ public actor Scheduler {
             pool.idle = keep
             pool.updateHot()
         }
-        // Pools that learn keep-alive windows stay, with what they learned.
-        pools = pools.filter { $0.value.total > 0 || !$0.value.waiters.isEmpty || $0.key.provisioned > 0 || $0.value.keepAlive != nil }
+        pools = pools.filter { $0.value.total > 0 || !$0.value.waiters.isEmpty || $0.key.provisioned > 0 || $0.value.prewarmPending }
         armReaper()
     }
 
@@ -465,12 +477,7 @@ public actor Scheduler {
     /// Stops taking calls, lets those in flight finish (at most `grace`), then
     /// removes every container.
     public func shutdown(grace: Duration = .seconds(10)) async {
-        accepting = false
-        for pool in pools.values {
-            let waiters = pool.waiters
-            pool.waiters = []
-            waiters.forEach { $0.continuation.resume(returning: .failure(.shuttingDown)) }
-        }
+        stopAccepting()
         let deadline = ContinuousClock.now + grace
         while inFlight > 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         reaper?.cancel()
@@ -481,6 +488,17 @@ public actor Scheduler {
             for hot in idle { group.addTask { [driver] in try? await driver.remove(hot.container) } }
         }
         for container in (try? await driver.list()) ?? [] { try? await driver.remove(container) }
+    }
+
+    /// The first step of a shutdown: new calls and those waiting for a
+    /// container get 503; calls in flight go on.
+    public func stopAccepting() {
+        accepting = false
+        for pool in pools.values {
+            let waiters = pool.waiters
+            pool.waiters = []
+            waiters.forEach { $0.continuation.resume(returning: .failure(.shuttingDown)) }
+        }
     }
 
     /// Hot containers per function (idle + busy), for metrics and tests.

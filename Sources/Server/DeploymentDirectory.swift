@@ -1,18 +1,17 @@
 import Foundation
 import Gateway
 import Logging
-import Synchronization
 
 /// Deployments kept as one JSON file each in a directory: loaded at start,
 /// reloaded when a file changes (checked every second), and written by the
 /// management API (`PUT /v2/deployments/{id}`). A file's name without
 /// `.json` is the deployment's id.
-final class DeploymentDirectory: Sendable {
+actor DeploymentDirectory {
     let path: String
     let gateway: Gateway
     let logger: Logger
     /// What each file looked like when last deployed (size and modification time).
-    private let seen = Mutex<[String: FileStamp]>([:])
+    private var seen: [String: FileStamp] = [:]
 
     struct FileStamp: Equatable {
         var size: Int
@@ -31,6 +30,10 @@ final class DeploymentDirectory: Sendable {
     /// that were refused (their previous version, if any, stays served).
     @discardableResult
     func sync() async -> [String: SpecValidationError] {
+        (try? await serialized { await self.syncNow() }) ?? [:]
+    }
+
+    private func syncNow() async -> [String: SpecValidationError] {
         var refused: [String: SpecValidationError] = [:]
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
         var present = Set<String>()
@@ -38,8 +41,8 @@ final class DeploymentDirectory: Sendable {
             let id = String(name.dropLast(".json".count))
             present.insert(id)
             let file = "\(path)/\(name)"
-            guard let stamp = Self.stamp(file), seen.withLock({ $0[id] }) != stamp else { continue }
-            seen.withLock { $0[id] = stamp }
+            guard let stamp = Self.stamp(file), seen[id] != stamp else { continue }
+            seen[id] = stamp
             guard let data = FileManager.default.contents(atPath: file) else { continue }
             do {
                 try await gateway.deploy(Array(data), id: id)
@@ -51,8 +54,8 @@ final class DeploymentDirectory: Sendable {
                 refused[id] = SpecValidationError(problems: [SpecProblem(path: name, message: "\(error)")])
             }
         }
-        for id in seen.withLock({ Set($0.keys) }).subtracting(present) {
-            seen.withLock { _ = $0.removeValue(forKey: id) }
+        for id in Set(seen.keys).subtracting(present) {
+            seen[id] = nil
             _ = gateway.remove(id: id)
             logger.info("deployment removed", metadata: ["deployment": "\(id)"])
         }
@@ -60,26 +63,49 @@ final class DeploymentDirectory: Sendable {
     }
 
     /// Validates and deploys `data` as `id`, then writes it (atomically) so
-    /// it survives restarts. A refused spec writes nothing.
+    /// it survives restarts. A refused spec writes nothing. (An actor: a
+    /// reload of the directory never interleaves with a write.)
     func put(id: String, data: [UInt8]) async throws {
+        try await serialized { try await self.putNow(id: id, data: data) }
+    }
+
+    private func putNow(id: String, data: [UInt8]) async throws {
         try await gateway.deploy(data, id: id)
         let file = "\(path)/\(id).json"
         try Data(data).write(to: URL(fileURLWithPath: file), options: .atomic)
-        if let stamp = Self.stamp(file) { seen.withLock { $0[id] = stamp } }
+        if let stamp = Self.stamp(file) { seen[id] = stamp }
     }
 
     /// Removes `id`; false when there is no such deployment.
-    func delete(id: String) -> Bool {
+    func delete(id: String) async -> Bool {
+        (try? await serialized { await self.deleteNow(id: id) }) ?? false
+    }
+
+    private func deleteNow(id: String) -> Bool {
         let file = "\(path)/\(id).json"
         guard FileManager.default.fileExists(atPath: file) else { return false }
         try? FileManager.default.removeItem(atPath: file)
-        seen.withLock { _ = $0.removeValue(forKey: id) }
+        seen[id] = nil
         _ = gateway.remove(id: id)
         return true
     }
 
     func contents(id: String) -> Data? {
         FileManager.default.contents(atPath: "\(path)/\(id).json")
+    }
+
+    /// The last operation queued: each waits for it, so a reload and an API
+    /// write never interleave across their suspension points.
+    private var tail: Task<Void, Never> = Task {}
+
+    private func serialized<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let previous = tail
+        let task = Task {
+            await previous.value
+            return try await body()
+        }
+        tail = Task { _ = try? await task.value }
+        return try await task.value
     }
 
     /// Looks again every `interval` until cancelled.

@@ -47,6 +47,7 @@ struct FnrtResponder: HTTPResponder {
         switch first {
         case "v2":
             guard authorized(request) else { return Self.unauthorized }
+            guard sameOrigin(request) else { return Self.crossOrigin }
             guard let body = await collect(&request) else { return Self.tooLarge }
             if path == "/v2/deployments" || path.hasPrefix("/v2/deployments/") {
                 return await deploymentsAPI(request, path: path, body: body)
@@ -64,6 +65,7 @@ struct FnrtResponder: HTTPResponder {
             return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
         case "invoke":
             guard authorized(request) else { return Self.unauthorized }
+            guard sameOrigin(request) else { return Self.crossOrigin }
             return await invoke(&request, context: context)
         case "t":
             return await trigger(&request, context: context)
@@ -73,7 +75,11 @@ struct FnrtResponder: HTTPResponder {
         case "health" where path == "/health":
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
         default:
-            guard let body = await collect(&request) else { return Self.tooLarge }
+            // Unknown prefixes are answered before any of the body is read.
+            guard let limit = gateway.maxBodyBytes(forPath: path) else {
+                return Self.response(.error(.notFound, "no route for \(path)"))
+            }
+            guard let body = await collect(&request, limit: min(limit, maxBodyBytes)) else { return Self.tooLarge }
             let gatewayRequest = Self.gatewayRequest(request, body: body, context: context)
             guard let answer = await gateway.handle(gatewayRequest) else {
                 return Self.response(.error(.notFound, "no route for \(path)"))
@@ -124,7 +130,7 @@ struct FnrtResponder: HTTPResponder {
             let list = gateway.deployments.map { ["id": $0.id, "displayName": $0.displayName ?? "", "pathPrefix": $0.pathPrefix] }
             return Self.json(.ok, ["items": list])
         case (.get, let id?):
-            guard let data = deployments.contents(id: id) else { return Self.response(.error(.notFound, "Deployment not found")) }
+            guard let data = await deployments.contents(id: id) else { return Self.response(.error(.notFound, "Deployment not found")) }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         case (.put, let id?):
             guard DeploymentDirectory.isValidID(id) else { return Self.response(.error(.badRequest, "invalid deployment id \(id): letters, digits, '-', '_' and '.'")) }
@@ -137,7 +143,7 @@ struct FnrtResponder: HTTPResponder {
                 return Self.response(.error(.internalServerError, "\(error)"))
             }
         case (.delete, let id?):
-            return deployments.delete(id: id) ? Response(status: .noContent) : Self.response(.error(.notFound, "Deployment not found"))
+            return await deployments.delete(id: id) ? Response(status: .noContent) : Self.response(.error(.notFound, "Deployment not found"))
         default:
             return Self.response(.error(.methodNotAllowed, "use GET /v2/deployments, or GET, PUT, DELETE /v2/deployments/{id}"))
         }
@@ -145,14 +151,28 @@ struct FnrtResponder: HTTPResponder {
 
     // MARK: Helpers
 
+    /// True without a token, or with `Authorization: Bearer <token>`
+    /// (compared in time that does not depend on where they differ).
     private func authorized(_ request: Request) -> Bool {
         guard let apiToken else { return true }
-        return request.headers[.authorization] == "Bearer \(apiToken)"
+        let given = Array((request.headers[.authorization] ?? "").utf8), expected = Array("Bearer \(apiToken)".utf8)
+        var difference = given.count ^ expected.count
+        for index in expected.indices { difference |= Int(expected[index] ^ (index < given.count ? given[index] : 0)) }
+        return difference == 0
     }
 
-    /// The whole body, or nil when it is over the server's limit.
-    private func collect(_ request: inout Request) async -> ByteBuffer? {
-        try? await request.collectBody(upTo: maxBodyBytes)
+    /// A browser page of another origin may not drive the management API
+    /// (cross-site request forgery against a loopback server with no token):
+    /// an `Origin` header must name this server.
+    private func sameOrigin(_ request: Request) -> Bool {
+        guard let origin = request.headers[.origin] else { return true }
+        guard let authority = request.head.authority ?? request.headers[HTTPField.Name("Host")!] else { return false }
+        return origin == "http://\(authority)" || origin == "https://\(authority)"
+    }
+
+    /// The whole body, or nil when it is over `limit` (default: the server's).
+    private func collect(_ request: inout Request, limit: Int? = nil) async -> ByteBuffer? {
+        try? await request.collectBody(upTo: limit ?? maxBodyBytes)
     }
 
     static func gatewayRequest(_ request: Request, body: ByteBuffer, context: Context) -> GatewayRequest {
@@ -176,4 +196,6 @@ struct FnrtResponder: HTTPResponder {
     }
 
     static var tooLarge: Response { response(.error(.contentTooLarge, "request body too large")) }
+
+    static var crossOrigin: Response { response(.error(.forbidden, "cross-origin requests to the management API are refused")) }
 }

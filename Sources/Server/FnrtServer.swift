@@ -72,7 +72,10 @@ public struct FnrtServer: Sendable {
             logger: logger)
         let runtime = parts.runtime
         app.beforeServerStarts { await runtime.prepare() }
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // Services shut down last to first: the scheduler stops taking calls
+        // (queued ones get 503), then the server drains, then containers go.
+        let group = ServiceGroup(configuration: .init(services: [app, StopAccepting(scheduler: runtime.scheduler)],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let trigger = stop.map { stop in
             Task {
                 await stop()
@@ -105,6 +108,16 @@ public struct FnrtServer: Sendable {
                                       resolver: resolver, invoker: scheduler, metrics: prometheus, apiToken: configuration.apiToken,
                                       maxBodyBytes: configuration.maxBodyBytes)
         return Parts(responder: responder, runtime: RuntimeService(scheduler: scheduler, deployments: deployments, grace: configuration.shutdownGrace, logger: logger))
+    }
+}
+
+/// Turns graceful shutdown's first moment into 503s for new calls.
+struct StopAccepting: Service {
+    let scheduler: Scheduler
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await scheduler.stopAccepting()
     }
 }
 

@@ -12,21 +12,24 @@ final class StoreFunctionResolver: FunctionResolver {
     let images: ImageProvider
     /// Defaults applied to every function (limits the v2 API does not carry).
     let defaults: FunctionDefaults
-    private let cache = Mutex<[String: FunctionSpec]>([:])
+    /// Resolved specs, and a generation that every store change bumps: a
+    /// resolution that saw an older generation is not cached.
+    private let cache = Mutex<(generation: UInt64, specs: [String: FunctionSpec])>((0, [:]))
 
     init(store: MetadataStore, images: ImageProvider, defaults: FunctionDefaults) {
         self.store = store
         self.images = images
         self.defaults = defaults
-        store.observe { [weak self] _ in self?.cache.withLock { $0.removeAll() } }
+        store.observe { [weak self] _ in self?.cache.withLock { $0 = ($0.generation + 1, [:]) } }
     }
 
     func contains(_ reference: String) async throws -> Bool {
-        try cache.withLock({ $0[reference] }) != nil || store.resolveFunction(reference) != nil
+        try cache.withLock({ $0.specs[reference] }) != nil || store.resolveFunction(reference) != nil
     }
 
     func resolve(_ reference: String) async throws -> FunctionSpec? {
-        if let spec = cache.withLock({ $0[reference] }) { return spec }
+        let (generation, cached) = cache.withLock { ($0.generation, $0.specs[reference]) }
+        if let cached { return cached }
         guard let (app, function) = try store.resolveFunction(reference) else { return nil }
         // Pinned by digest: a function whose image changes gets a pool of its own.
         var spec = FunctionSpec(app: app.name, name: function.name, image: try await images.ensure(function.image))
@@ -38,7 +41,7 @@ final class StoreFunctionResolver: FunctionResolver {
         if function.hasAdaptiveIdleTimeout { spec.adaptiveKeepAlive = defaults.adaptiveKeepAlive }
         spec.config = app.effectiveConfig(for: function)
         defaults.apply(to: &spec)
-        cache.withLock { $0[reference] = spec }
+        cache.withLock { if $0.generation == generation { $0.specs[reference] = spec } }
         return spec
     }
 }

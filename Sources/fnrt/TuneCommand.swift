@@ -98,6 +98,10 @@ struct Tune: AsyncParsableCommand {
                     print("\(name): not on the server, skipped")
                     continue
                 }
+                if (function["annotations"] as? [String: Any])?["fnrt.io/idle_timeout"] as? String == "auto" {
+                    print("\(name): idle_timeout auto (adapts live), skipped")
+                    continue
+                }
                 let seconds = min(max(Int(recommendation.idleTimeoutSeconds.rounded()), 1), 3600)
                 let before = function["idle_timeout"] as? Int
                 guard before != seconds else { continue }

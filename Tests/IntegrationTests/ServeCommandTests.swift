@@ -31,13 +31,22 @@ struct ServeCommandTests {
 
     func curl(_ arguments: [String]) throws -> String { try mustRun(["curl", "-sS"] + arguments) }
 
+    /// Creates app `ops` and its function `function`; returns the function's id.
+    func register(base: String, function: String, image: String) throws -> String {
+        func post(_ path: String, _ body: String) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(try curl(["-X", "POST", "\(base)\(path)", "-d", body]).utf8)) as? [String: Any] ?? [:]
+        }
+        let app = try post("/v2/apps", #"{"name":"ops"}"#)["id"] as? String ?? ""
+        guard let id = try post("/v2/fns", #"{"name":"\#(function)","app_id":"\#(app)","image":"\#(image)"}"#)["id"] as? String else {
+            throw TestFailure("could not register \(function)")
+        }
+        return id
+    }
+
     @Test func sigtermFinishesTheCallInFlightThenRemovesEveryContainer() async throws {
         let home = RunningServer.makeHome()
         let (process, base, log) = try launch(home: home)
-        let app = try JSONSerialization.jsonObject(with: Data(try curl(["-X", "POST", "\(base)/v2/apps", "-d", #"{"name":"ops"}"#]).utf8)) as! [String: Any]
-        let fn = try JSONSerialization.jsonObject(with: Data(try curl(["-X", "POST", "\(base)/v2/fns", "-d",
-            #"{"name":"nap","app_id":"\#(app["id"] as! String)","image":"fns/sleep:test"}"#]).utf8)) as! [String: Any]
-        let id = fn["id"] as! String
+        let id = try register(base: base, function: "nap", image: "fns/sleep:test")
         #expect(try curl(["-X", "POST", "\(base)/invoke/\(id)", "-d", "10"]) == "slept 10 ms\n")
 
         let slow = Task { try await runOffPool(["curl", "-sS", "-X", "POST", "\(base)/invoke/\(id)", "-d", "2000"]) }
@@ -54,10 +63,7 @@ struct ServeCommandTests {
     @Test func afterSIGKILLTheNextServeRemovesTheOrphansAndStillKnowsTheFunctions() async throws {
         let home = RunningServer.makeHome()
         var (process, base, _) = try launch(home: home)
-        let app = try JSONSerialization.jsonObject(with: Data(try curl(["-X", "POST", "\(base)/v2/apps", "-d", #"{"name":"ops"}"#]).utf8)) as! [String: Any]
-        let fn = try JSONSerialization.jsonObject(with: Data(try curl(["-X", "POST", "\(base)/v2/fns", "-d",
-            #"{"name":"hi","app_id":"\#(app["id"] as! String)","image":"fns/hello:test"}"#]).utf8)) as! [String: Any]
-        let id = fn["id"] as! String
+        let id = try register(base: base, function: "hi", image: "fns/hello:test")
         #expect(try curl(["-X", "POST", "\(base)/invoke/\(id)"]) == "Hello, world!\n")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
