@@ -66,6 +66,7 @@ public final class DockerDriver: ContainerDriver {
                 try? await remove(started)
                 throw ContainerError.launch(function: function, reason: "\(error)")
             }
+            removeUnremoved()  // the engine answers again
             return started
         } catch let error as ContainerError {
             throw error
@@ -88,8 +89,28 @@ public final class DockerDriver: ContainerDriver {
     }
 
     public func remove(_ container: Container) async throws {
-        try await docker.removeContainer(container.id)
+        do {
+            try await docker.removeContainer(container.id)
+        } catch {
+            // The engine is away (restarting) or busy: tried again once it starts a container.
+            unremoved.withLock { _ = $0.insert(container) }
+            throw error
+        }
+        unremoved.withLock { _ = $0.remove(container) }
         RootDirectoryCleaner.remove(container.iofs)
+    }
+
+    /// Containers whose removal failed. A dockerd restart kills every
+    /// container, and the scheduler's removals fail while it is down: without
+    /// a second try the dead containers (and their iofs directories) would
+    /// stay until fnrt stops.
+    private let unremoved = Mutex<Set<Container>>([])
+
+    /// Tries again to remove what could not be removed (in the background).
+    private func removeUnremoved() {
+        let pending = unremoved.withLock { pending in defer { pending = [] }; return pending }
+        guard !pending.isEmpty else { return }
+        Task { for container in pending { try? await remove(container) } }
     }
 
     public func state(_ container: Container) async throws -> ContainerState {

@@ -325,10 +325,15 @@ public actor Scheduler {
             hand(hot, spec: spec)
         case .failure(let error):
             pool.metrics.startFailures.increment()
-            pool.failures += 1
             pool.lastFailure = error
-            let delay = min(options.maxBackoff, options.startBackoff * (1 << min(pool.failures - 1, 16)))
-            pool.backoffUntil = .now + delay
+            // One doubling per round of starts: those launched together that
+            // fail together (the engine went away) count once, or a few
+            // concurrent callers would push the backoff to its maximum at once.
+            if pool.backoffUntil.map({ ContinuousClock.now >= $0 }) ?? true {
+                pool.failures += 1
+                let delay = min(options.maxBackoff, options.startBackoff * (1 << min(pool.failures - 1, 16)))
+                pool.backoffUntil = .now + delay
+            }
             // The reason reaches every caller waiting for this function.
             let waiters = pool.waiters
             pool.waiters = []
