@@ -64,8 +64,11 @@ public struct FnrtServer: Sendable {
     public func run(registry: RegistryClient, until stop: (@Sendable () async -> Void)? = nil,
                     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let parts = try assemble(registry: registry)
+        // Past twice the body limit (at least 1 MiB more), the connection is closed.
+        let cap = max(2 * configuration.maxBodyBytes, configuration.maxBodyBytes + (1 << 20))
         var app = Application(
             responder: parts.responder,
+            server: .http1(additionalChannelHandlers: [RequestBodyCap(limit: cap)]),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "fnrt"),
             services: [parts.runtime],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },

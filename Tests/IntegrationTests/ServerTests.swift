@@ -190,7 +190,6 @@ struct ServerTests {
                                "issuers": ["https://issuer.test"], "audiences": ["fnrt"], "maxClockSkewInSeconds": 0,
                                "publicKeys": ["type": "STATIC_KEYS", "keys": [jwk]]],
             "cors": ["allowedOrigins": ["https://app.test"], "allowedMethods": ["GET"], "maxAgeInSeconds": 600],
-            "rateLimiting": ["rateInRequestsPerSecond": 5, "rateKey": "TOTAL"],
         ])
         #expect(deployed.status == 200, "\(deployed.body)")
         let now = Date().timeIntervalSince1970
@@ -210,14 +209,31 @@ struct ServerTests {
         #expect(preflight.header("Access-Control-Allow-Origin") == "https://app.test")
         #expect(preflight.header("Access-Control-Max-Age") == "600")
 
+        let limitedDeployment = try await server.deploy("limited", prefix: "/limited", routes: [
+            ["path": "/ping", "methods": ["GET"], "backend": ["type": "STOCK_RESPONSE_BACKEND", "status": 200]],
+        ], policies: ["rateLimiting": ["rateInRequestsPerSecond": 5, "rateKey": "TOTAL"]])
+        #expect(limitedDeployment.status == 200, "\(limitedDeployment.body)")
         var limited = 0
         var retryAfter: String?
         for _ in 0..<20 {
-            let answer = try await server.request("GET", "/secure/hello")
+            let answer = try await server.request("GET", "/limited/ping")
             if answer.status == 429 { limited += 1; retryAfter = answer.header("Retry-After") }
         }
         #expect(limited > 0)
         #expect(retryAfter != nil)
+        try await server.stop()
+    }
+
+    @Test func anOversizeBodyIsRefusedAndTheServerReadsNoMoreThanItsCap() async throws {
+        let server = try await RunningServer.start { $0.maxBodyBytes = 64 << 10 }
+        #expect(try await server.request("POST", "/v2/apps", headers: [("Content-Type", "application/json")], body: #"{"name": "small"}"#).status == 200)
+        for path in ["/v2/apps", "/nowhere", "/invoke/none"] {
+            // 4 MiB against a 64 KiB limit: 413, or the connection closed once the cap is passed.
+            if let answer = try? await server.request("POST", path, body: String(repeating: "x", count: 4 << 20)) {
+                #expect([404, 413].contains(answer.status), "\(path): \(answer.status)")
+            }
+        }
+        #expect(try await server.request("GET", "/health").status == 200, "the server is still there")
         try await server.stop()
     }
 
