@@ -106,12 +106,10 @@ public final class FDKConnection: Sendable {
     /// Makes one call; the outcome, never a thrown error, so the caller maps it.
     public func call(_ request: FDKRequest, timeout: Duration) async -> CallOutcome {
         let promise = channel.eventLoop.makePromise(of: FDKResponse.self)
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         var headers = HTTPHeaders()
         for (name, value) in request.headers { headers.add(name: name, value: value) }
         headers.replaceOrAdd(name: "Fn-Call-Id", value: request.callID)
-        headers.replaceOrAdd(name: "Fn-Deadline", value: formatter.string(from: request.deadline))
+        headers.replaceOrAdd(name: "Fn-Deadline", value: Self.deadlineFormat.format(request.deadline))
         headers.replaceOrAdd(name: "Content-Length", value: "\(request.body.readableBytes)")
         headers.replaceOrAdd(name: "Host", value: "localhost")
         let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/call", headers: headers)
@@ -146,6 +144,10 @@ public final class FDKConnection: Sendable {
     public func close() {
         channel.close(promise: nil)
     }
+
+    /// RFC 3339 with milliseconds; a value type, so no formatter is made per call
+    /// (an `ISO8601DateFormatter` per call was a quarter of the gateway's CPU).
+    static let deadlineFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     public var isActive: Bool { channel.isActive }
 }
