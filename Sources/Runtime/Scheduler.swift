@@ -155,26 +155,27 @@ public actor Scheduler {
         inFlight += 1
         defer { inFlight -= 1 }
         let started = ContinuousClock.now
-        let arriving = pool(spec)
-        arriving.keepAlive?.callArrived(at: started, busy: arriving.busy)
-        let acquired = await acquire(spec)
+        // One lookup per call: the pool stays while it has calls, busy or waiting.
+        let pool = pool(spec)
+        pool.keepAlive?.callArrived(at: started, busy: pool.busy)
+        let acquired = await acquire(spec, pool: pool)
         let wait = ContinuousClock.now - started
         let hot: Hot
         let cold: Bool
-        let metrics = pools[spec]?.metrics
-        metrics?.queueWait.recordNanoseconds(wait.nanoseconds)
+        let metrics = pool.metrics
+        metrics.queueWait.recordNanoseconds(wait.nanoseconds)
         switch acquired {
         case .failure(.overloaded(let reason)):
-            metrics?.countCall(outcome: "unavailable", cold: false)
+            metrics.countCall(outcome: "unavailable", cold: false)
             return unavailable(reason)
         case .failure(.shuttingDown):
-            metrics?.countCall(outcome: "unavailable", cold: false)
+            metrics.countCall(outcome: "unavailable", cold: false)
             return unavailable("the runtime is shutting down")
         case .failure(.startup(let error)):
             let status = (error as? ContainerError).map { if case .startupTimeout = $0 { 504 } else { 502 } } ?? 502
             let result = InvocationResult(status: status, headers: [("Content-Type", "text/plain")], body: ByteBuffer(string: "\(error)\n"),
                                           cold: true, containerID: nil, wait: wait)
-            metrics?.countCall(outcome: "start_failure", cold: true)
+            metrics.countCall(outcome: "start_failure", cold: true)
             record(spec, result, duration: .zero)
             return result
         case .success(let (h, c)):
@@ -186,7 +187,7 @@ public actor Scheduler {
         let callStarted = ContinuousClock.now
         let outcome = await hot.connection.call(call, timeout: spec.timeout)
         let duration = ContinuousClock.now - callStarted
-        release(hot, spec: spec, broken: outcome.containerIsBroken || !hot.connection.isActive)
+        release(hot, spec: spec, pool: pool, broken: outcome.containerIsBroken || !hot.connection.isActive)
         let result: InvocationResult
         switch outcome {
         case .success(let status, let headers, let body):
@@ -202,8 +203,8 @@ public actor Scheduler {
         }
         var timed = result
         timed.callDuration = duration
-        metrics?.call.recordNanoseconds(duration.nanoseconds)
-        metrics?.countCall(outcome: Self.outcomeLabel(outcome), cold: cold)
+        metrics.call.recordNanoseconds(duration.nanoseconds)
+        metrics.countCall(outcome: Self.outcomeLabel(outcome), cold: cold)
         record(spec, timed, duration: duration)
         return timed
     }
@@ -234,8 +235,7 @@ public actor Scheduler {
 
     /// A hot container for one call: an idle one (the most recently used), or
     /// the next one to become free or to start.
-    private func acquire(_ spec: FunctionSpec) async -> Result<(Hot, Bool), StartFailure> {
-        let pool = pool(spec)
+    private func acquire(_ spec: FunctionSpec, pool: Pool) async -> Result<(Hot, Bool), StartFailure> {
         while let hot = pool.idle.popLast() {
             if hot.connection.isActive {
                 pool.busy += 1
@@ -322,7 +322,7 @@ public actor Scheduler {
             pool.failures = 0
             pool.backoffUntil = nil
             if !accepting { discard(hot); return }
-            hand(hot, spec: spec)
+            hand(hot, spec: spec, pool: pool)
         case .failure(let error):
             pool.metrics.startFailures.increment()
             pool.lastFailure = error
@@ -344,9 +344,8 @@ public actor Scheduler {
     }
 
     /// Gives a free container to the first waiting call, or makes it idle.
-    private func hand(_ hot: Hot, spec: FunctionSpec) {
+    private func hand(_ hot: Hot, spec: FunctionSpec, pool: Pool) {
         var hot = hot
-        let pool = pool(spec)
         defer { pool.updateHot() }
         if !pool.waiters.isEmpty {
             let waiter = pool.waiters.removeFirst()
@@ -361,8 +360,7 @@ public actor Scheduler {
         if reaperDeadline.map({ hot.expires < $0 }) ?? true { armReaper() }
     }
 
-    private func release(_ hot: Hot, spec: FunctionSpec, broken: Bool) {
-        let pool = pool(spec)
+    private func release(_ hot: Hot, spec: FunctionSpec, pool: Pool, broken: Bool) {
         pool.busy -= 1
         pool.updateHot()
         if broken || !accepting {
@@ -386,7 +384,7 @@ public actor Scheduler {
             }
             return
         }
-        hand(hot, spec: spec)
+        hand(hot, spec: spec, pool: pool)
     }
 
     /// Starts the container the keep-alive policy expects the next call to
