@@ -33,11 +33,14 @@ struct FnrtResponder: HTTPResponder {
         let started = ContinuousClock.now
         var request = request
         let response = await route(&request, context: context)
-        let elapsed = ContinuousClock.now - started
-        context.logger.info("\(request.method) \(request.uri.path) \(response.status.code)", metadata: [
-            "client": "\(context.remoteAddress?.ipAddress ?? "-")",
-            "ms": "\(String(format: "%.2f", Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000))",
-        ])
+        // The access log: one line per request, with Hummingbird's request id.
+        if context.logger.logLevel <= .info {
+            let micros = (ContinuousClock.now - started) / .microseconds(1)
+            context.logger.info("\(request.method) \(request.uri.path) \(response.status.code)", metadata: [
+                "client": .string(context.remoteAddress?.ipAddress ?? "-"),
+                "us": .stringConvertible(Int(micros)),
+            ])
+        }
         return response
     }
 

@@ -8,6 +8,10 @@ actor ImageProvider {
     let store: ContentStore
     let registry: RegistryClient
     private var pulls: [String: Task<String, any Error>] = [:]
+    /// A failed pull's error, answered without pulling again until it expires.
+    private var failures: [String: (error: any Error, until: ContinuousClock.Instant)] = [:]
+    /// How long a failed pull is remembered.
+    let failureMemory: Duration = .seconds(10)
 
     init(store: ContentStore, registry: RegistryClient) {
         self.store = store
@@ -21,6 +25,7 @@ actor ImageProvider {
         let name = reference.description
         if let pinned = pinned(name) { return pinned }
         if let pull = pulls[name] { return try await pull.value }
+        if let failure = failures[name], ContinuousClock.now < failure.until { throw failure.error }
         let store = self.store, registry = self.registry
         let pull = Task<String, any Error> {
             _ = try await ImagePuller(store: store, client: registry).pull(reference)
@@ -29,7 +34,14 @@ actor ImageProvider {
         }
         pulls[name] = pull
         defer { pulls[name] = nil }
-        return try await pull.value
+        do {
+            let pinned = try await pull.value
+            failures[name] = nil
+            return pinned
+        } catch {
+            failures[name] = (error, .now + failureMemory)
+            throw error
+        }
     }
 
     private func pinned(_ name: String) -> String? {

@@ -224,6 +224,19 @@ struct ServerTests {
         try await server.stop()
     }
 
+    @Test func aFunctionWhoseImageCannotBePulledAnswers502WithTheReason() async throws {
+        let server = try await RunningServer.start()
+        try await server.register(app: "app", function: "ghost", image: "\(Services.plain)/fns/not-there:1")
+        _ = try await server.deploy("ghost", prefix: "/ghost", routes: [functionRoute("/", function: "app/ghost")])
+        for _ in 0..<2 {  // the second answer comes from the remembered failure
+            let answer = try await server.request("GET", "/ghost/")
+            #expect(answer.status == 502)
+            #expect(answer.body.contains("not-there"), "\(answer.body)")
+        }
+        #expect(try containers(of: server.home).isEmpty)
+        try await server.stop()
+    }
+
     @Test func anOversizeBodyIsRefusedAndTheServerReadsNoMoreThanItsCap() async throws {
         let server = try await RunningServer.start { $0.maxBodyBytes = 64 << 10 }
         #expect(try await server.request("POST", "/v2/apps", headers: [("Content-Type", "application/json")], body: #"{"name": "small"}"#).status == 200)
