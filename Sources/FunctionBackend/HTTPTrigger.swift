@@ -12,6 +12,12 @@ public enum HTTPTrigger {
     static let dropped: Set<HTTPField.Name> = [.connection, .transferEncoding, .contentLength, .te, .upgrade, .trailer, .proxyAuthorization,
                                                HTTPField.Name("Proxy-Connection")!, HTTPField.Name("Keep-Alive")!]
 
+    /// True for a client header the function may see: not hop-by-hop, and
+    /// not `Fn-*`, so a caller cannot forge what the runtime sets.
+    static func forwards(_ field: HTTPField) -> Bool {
+        !field.name.canonicalName.hasPrefix("fn-") && !dropped.contains(field.name)
+    }
+
     /// The call for `request`: `Fn-Intent: httprequest`, the method, the URI
     /// as received, every header but `Content-Type` as `Fn-Http-H-<Name>`.
     /// Client headers that start with `Fn-` are dropped, so a caller cannot
@@ -23,9 +29,7 @@ public enum HTTPTrigger {
             ("Fn-Http-Request-Url", request.uri),
         ]
         headers.reserveCapacity(request.headers.count + 3)
-        for field in request.headers {
-            let name = field.name.canonicalName
-            if name.hasPrefix("fn-") || dropped.contains(field.name) { continue }
+        for field in request.headers where forwards(field) {
             if field.name == .contentType {
                 headers.append(("Content-Type", field.value))
             } else {
@@ -40,7 +44,7 @@ public enum HTTPTrigger {
     /// less `Authorization`, which holds the runtime's API token.
     public static func invokeCall(headers fields: HTTPFields, body: ByteBuffer, deadline: Date) -> FDKRequest {
         var headers: [(String, String)] = []
-        for field in fields where !field.name.canonicalName.hasPrefix("fn-") && !dropped.contains(field.name) && field.name != .authorization {
+        for field in fields where forwards(field) && field.name != .authorization {
             headers.append((field.name.rawName, field.value))
         }
         return FDKRequest(deadline: deadline, headers: headers, body: body)

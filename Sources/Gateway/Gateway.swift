@@ -181,17 +181,21 @@ public final class Gateway: Sendable {
     /// prefix wins, matched on segment boundaries (`/api` serves `/api` and
     /// `/api/x`, not `/apix`).
     public func handle(_ request: GatewayRequest) async -> GatewayResponse? {
-        let snapshot = state.withLock { $0.snapshot }
-        guard let (deployment, rest) = Self.deployment(for: request.path, in: snapshot) else { return nil }
-        return await deployment.handle(request, routePath: rest)
+        await match(path: request.path)?.handle(request)
     }
 
     /// The body limit of the deployment that would serve `path`, so the
     /// server can stop reading a body early (and answer 413); nil when no
     /// deployment serves it.
     public func maxBodyBytes(forPath path: String) -> Int? {
+        match(path: path)?.maxBodyBytes
+    }
+
+    /// The deployment that serves `path`, found once: a server that wants its
+    /// body limit before reading the body, then the answer, looks it up once.
+    public func match(path: String) -> DeploymentMatch? {
         let snapshot = state.withLock { $0.snapshot }
-        return Self.deployment(for: path, in: snapshot)?.0.maxBodyBytes
+        return Self.deployment(for: path, in: snapshot).map { DeploymentMatch(deployment: $0.0, routePath: $0.1) }
     }
 
     private static func deployment(for path: String, in snapshot: Snapshot) -> (CompiledDeployment, Substring)? {
@@ -213,5 +217,21 @@ public final class Gateway: Sendable {
     /// Closes the idle connections to HTTP backends.
     public func shutdown() {
         httpClient.shutdown()
+    }
+}
+
+/// The deployment serving one request path, from the snapshot served when it
+/// was matched (a redeploy meanwhile does not change it).
+public struct DeploymentMatch: Sendable {
+    let deployment: CompiledDeployment
+    /// The path under the deployment's prefix.
+    let routePath: Substring
+
+    /// The deployment's body limit (413 beyond it).
+    public var maxBodyBytes: Int { deployment.maxBodyBytes }
+
+    /// Serves `request` (whose path is the one matched).
+    public func handle(_ request: GatewayRequest) async -> GatewayResponse {
+        await deployment.handle(request, routePath: routePath)
     }
 }

@@ -63,6 +63,3 @@ final class AdaptiveKeepAlive {
     }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

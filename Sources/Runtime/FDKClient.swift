@@ -124,7 +124,7 @@ public final class FDKConnection: Sendable {
             channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil)
             channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenFailure { promise.fail($0) }
         }
-        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + Int64(timeout.components.attoseconds / 1_000_000_000))) {
+        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
             promise.fail(CallTimedOut())
         }
         do {

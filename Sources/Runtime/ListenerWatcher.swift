@@ -45,7 +45,7 @@ enum ListenerWatcher {
         while true {
             let remaining = deadline - ContinuousClock.now
             if remaining <= .zero { return .timedOut }
-            let milliseconds = Int32(min(Double(remaining.components.seconds) * 1000 + Double(remaining.components.attoseconds) / 1e15 + 1, 3_600_000))
+            let milliseconds = Int32(min(remaining.milliseconds + 1, 3_600_000))
             var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: cancel.fds.read, events: Int16(POLLIN), revents: 0)]
             let ready = poll(&fds, 2, milliseconds)
             if ready < 0, errno == EINTR { continue }

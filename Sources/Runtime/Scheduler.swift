@@ -514,7 +514,3 @@ public actor Scheduler {
     /// IDs of idle containers of `spec`, least recently used first.
     public func idleContainers(_ spec: FunctionSpec) -> [String] { pools[spec]?.idle.map(\.container.id) ?? [] }
 }
-
-extension Duration {
-    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
-}

@@ -54,7 +54,3 @@ struct SchedulerMetrics {
         }
     }
 }
-
-extension Duration {
-    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
-}

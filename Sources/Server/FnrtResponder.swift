@@ -79,15 +79,11 @@ struct FnrtResponder: HTTPResponder {
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
         default:
             // Unknown prefixes are answered before any of the body is read.
-            guard let limit = gateway.maxBodyBytes(forPath: path) else {
+            guard let deployment = gateway.match(path: path) else {
                 return Self.response(.error(.notFound, "no route for \(path)"))
             }
-            guard let body = await collect(&request, limit: min(limit, maxBodyBytes)) else { return Self.tooLarge }
-            let gatewayRequest = Self.gatewayRequest(request, body: body, context: context)
-            guard let answer = await gateway.handle(gatewayRequest) else {
-                return Self.response(.error(.notFound, "no route for \(path)"))
-            }
-            return Self.response(answer)
+            guard let body = await collect(&request, limit: min(deployment.maxBodyBytes, maxBodyBytes)) else { return Self.tooLarge }
+            return Self.response(await deployment.handle(Self.gatewayRequest(request, body: body, context: context)))
         }
     }
 
