@@ -50,7 +50,12 @@ struct ServeCommandTests {
         #expect(try curl(["-X", "POST", "\(base)/invoke/\(id)", "-d", "10"]) == "slept 10 ms\n")
 
         let slow = Task { try await runOffPool(["curl", "-sS", "-X", "POST", "\(base)/invoke/\(id)", "-d", "2000"]) }
-        try await Task.sleep(for: .milliseconds(1000))
+        // SIGTERM once the slow call holds the container (its queue wait is the second one
+        // measured), not after a guessed delay: on a loaded machine curl may connect late.
+        let inFlight = try await eventually(within: .seconds(20)) {
+            try await runOffPool(["curl", "-sS", "\(base)/metrics"]).1.contains(#"fnrt_queue_wait_seconds_count{function="ops/nap"} 2"#)
+        }
+        #expect(inFlight, "the slow call reached the container")
         kill(process.processIdentifier, SIGTERM)
         let (status, body, error) = try await slow.value
         #expect(status == 0, "\(error)")
