@@ -86,7 +86,7 @@ struct DockerRestartTests {
         let instance = "restart-\(UUID().uuidString.prefix(8).lowercased())"
         // The driver loads fns/hello:test from the store into the new daemon itself.
         let driver = try DockerDriver(docker: docker, store: FunctionImages.store, home: FunctionImages.home, instance: instance)
-        let scheduler = Scheduler(driver: driver)
+        let scheduler = Scheduler(driver: driver, options: SchedulerOptions().forTests)
         let function = spec("hello")
 
         let first = await invoke(scheduler, function, "before")

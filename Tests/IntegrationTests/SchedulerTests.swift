@@ -44,6 +44,17 @@ extension InvocationResult {
     var text: String { var b = body; return b.readString(length: b.readableBytes) ?? "" }
 }
 
+extension SchedulerOptions {
+    /// The options with room for a first call that also loads its image into
+    /// Docker while every suite runs at once on two cores (seen past the 30 s
+    /// default in CI); no test here is about the queue-wait bound itself.
+    var forTests: SchedulerOptions {
+        var options = self
+        options.maxQueueWait = .seconds(120)
+        return options
+    }
+}
+
 /// Waits (bounded) until `condition` holds; returns whether it did.
 func eventually(within limit: Duration = .seconds(15), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + limit
@@ -58,7 +69,7 @@ func eventually(within limit: Duration = .seconds(15), _ condition: () async thr
 struct SchedulerTests {
     func make(_ options: SchedulerOptions = SchedulerOptions(), trace: InvocationTrace? = nil) throws -> (Scheduler, CountingDriver) {
         let driver = CountingDriver(try Drivers.make("docker"))
-        return (Scheduler(driver: driver, options: options, trace: trace), driver)
+        return (Scheduler(driver: driver, options: options.forTests, trace: trace), driver)
     }
 
     @Test func aBurstIsServedByNoMoreThanTheMaximum() async throws {
@@ -265,7 +276,7 @@ struct SchedulerTests {
 struct SchedulerMetricsTests {
     @Test func callsStartsAndHotContainersAreMeasured() async throws {
         let metrics = TestMetrics()
-        let scheduler = Scheduler(driver: try Drivers.make("docker"), metrics: metrics)
+        let scheduler = Scheduler(driver: try Drivers.make("docker"), options: SchedulerOptions().forTests, metrics: metrics)
         let hello = spec("hello")
         #expect(await invoke(scheduler, hello, "1").status == 200)
         #expect(await invoke(scheduler, hello, "2").status == 200)
