@@ -1,5 +1,6 @@
 import CurlHTTP
 import Foundation
+import Synchronization
 
 /// The part of Docker's container create body fnrt uses.
 public struct ContainerConfig: Encodable, Sendable {
@@ -145,20 +146,38 @@ extension DockerClient {
         return true
     }
 
-    /// Streams a `docker save` archive from `fileDescriptor` (read to its end)
-    /// into `/images/load`; returns the progress messages Docker sent.
-    public func loadImage(from fileDescriptor: Int32) async throws -> [String] {
-        let (status, body) = try await send("POST", "/images/load", query: ["quiet": "1"], body: .stream(descriptor: fileDescriptor),
-                                            contentType: "application/x-tar", streaming: true)
-        guard status == 200 else { throw Self.error(status: status, method: "POST", path: "/images/load", body: body) }
-        // A JSON message per line; an error arrives as {"errorDetail":..., "error": "..."} with status 200.
-        struct Message: Decodable { var stream: String?; var error: String? }
-        var messages: [String] = []
-        for line in body.split(separator: UInt8(ascii: "\n")) {
-            guard let message = try? JSONDecoder().decode(Message.self, from: Data(line)) else { continue }
-            if let error = message.error { throw DockerError.api(status: 200, method: "POST", path: "/images/load", message: error) }
-            if let stream = message.stream { messages.append(stream.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    /// Loads a `docker save` archive read from `fileDescriptor` (`/images/load`);
+    /// returns Docker's messages ("Loaded image ID: ..."). With `progress`,
+    /// Docker's progress (per layer: bytes loaded of total) reaches it as it
+    /// streams in. An error Docker reports mid-stream is thrown.
+    public func loadImage(from fileDescriptor: Int32, progress: (@Sendable (ImageLoadProgress) -> Void)? = nil) async throws -> [String] {
+        struct Detail: Decodable { var current: Int64?; var total: Int64? }
+        struct Message: Decodable { var stream: String?; var error: String?; var status: String?; var id: String?; var progressDetail: Detail? }
+        let collected = Mutex<(messages: [String], error: String?)>(([], nil))
+        let sink = LineSink { line in
+            guard let message = try? JSONDecoder().decode(Message.self, from: line) else { return }
+            if let error = message.error { collected.withLock { $0.error = $0.error ?? error } }
+            if let stream = message.stream { collected.withLock { $0.messages.append(stream.trimmingCharacters(in: .whitespacesAndNewlines)) } }
+            if let status = message.status, let progress {
+                progress(ImageLoadProgress(layer: message.id, status: status, current: message.progressDetail?.current, total: message.progressDetail?.total))
+            }
         }
+        let head = try await send("POST", "/images/load", query: ["quiet": progress == nil ? "1" : "0"], body: .stream(descriptor: fileDescriptor),
+                                  contentType: "application/x-tar", streaming: true, into: sink)
+        guard head.status == 200 else { throw Self.error(status: head.status, method: "POST", path: "/images/load", body: sink.errorBody) }
+        // An error arrives as {"errorDetail":..., "error": "..."} with status 200.
+        let (messages, error) = collected.withLock { ($0.messages, $0.error) }
+        if let error { throw DockerError.api(status: 200, method: "POST", path: "/images/load", message: error) }
         return messages
     }
+}
+
+/// One progress message of `/images/load`: a layer's bytes loaded so far.
+public struct ImageLoadProgress: Sendable, Equatable {
+    /// Docker's short layer ID.
+    public var layer: String?
+    /// "Loading layer", ...
+    public var status: String
+    public var current: Int64?
+    public var total: Int64?
 }

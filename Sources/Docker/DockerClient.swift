@@ -102,6 +102,16 @@ public final class DockerClient: Sendable {
     public func send(_ method: String, _ path: String, query: [String: String] = [:], json: (any Encodable)? = nil,
                      body: HTTPBody? = nil, contentType: String? = nil, versioned: Bool = true,
                      streaming: Bool = false) async throws -> (Int, Data) {
+        let sink = BufferSink(limit: 64 << 20)
+        let head = try await send(method, path, query: query, json: json, body: body, contentType: contentType, versioned: versioned,
+                                  streaming: streaming, into: sink)
+        return (head.status, sink.data)
+    }
+
+    /// Sends a request whose response body goes to `sink` as it arrives.
+    func send(_ method: String, _ path: String, query: [String: String] = [:], json: (any Encodable)? = nil,
+              body: HTTPBody? = nil, contentType: String? = nil, versioned: Bool = true,
+              streaming: Bool, into sink: any ResponseSink) async throws -> HTTPResponseHead {
         let prefix = versioned ? "/v\(try await apiVersion())" : ""
         var components = URLComponents(string: endpoint.baseURL + prefix + path)!
         if !query.isEmpty { components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } }
@@ -116,12 +126,9 @@ public final class DockerClient: Sendable {
             request.body = body
             if let contentType { request.setHeader("Content-Type", contentType) }
         }
-        let sink = BufferSink(limit: 64 << 20)
-        let head: HTTPResponseHead
-        do { head = try await (streaming ? streamingTransport : transport).perform(request, sink: sink) } catch let error as TransportError {
+        do { return try await (streaming ? streamingTransport : transport).perform(request, sink: sink) } catch let error as TransportError {
             throw DockerError.unreachable(endpoint: endpoint.description, reason: error.message)
         }
-        return (head.status, sink.data)
     }
 
     /// Sends a request that must answer one of `expected`; maps errors.

@@ -24,10 +24,13 @@ public final class DockerDriver: ContainerDriver {
     public static let homeLabel = "fnrt.home"
     let home: String
 
-    public init(docker: DockerClient, store: ContentStore, home: FnrtHome, instance: String) throws {
+    /// `onImageLoad` sees Docker's progress while an image is loaded into it
+    /// (once per image digest; a large image takes a while).
+    public init(docker: DockerClient, store: ContentStore, home: FnrtHome, instance: String,
+                onImageLoad: (@Sendable (_ image: String, ImageLoadProgress) -> Void)? = nil) throws {
         self.docker = docker
         self.store = store
-        self.loader = DockerImageLoader(docker: docker, store: store)
+        self.loader = DockerImageLoader(docker: docker, store: store, onProgress: onImageLoad)
         self.iofsRoot = home.path + "/iofs"
         self.instance = instance
         self.home = home.path

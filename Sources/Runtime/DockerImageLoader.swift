@@ -13,11 +13,13 @@ import Synchronization
 final class DockerImageLoader: Sendable {
     let docker: DockerClient
     let store: ContentStore
+    let onProgress: (@Sendable (_ image: String, ImageLoadProgress) -> Void)?
     private let loading = Mutex<[Digest: Task<Void, any Error>]>([:])
 
-    init(docker: DockerClient, store: ContentStore) {
+    init(docker: DockerClient, store: ContentStore, onProgress: (@Sendable (_ image: String, ImageLoadProgress) -> Void)? = nil) {
         self.docker = docker
         self.store = store
+        self.onProgress = onProgress
     }
 
     /// Makes sure Docker has the image; returns its Docker image ID.
@@ -47,12 +49,17 @@ final class DockerImageLoader: Sendable {
         guard pipe(&fds) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         let (readEnd, writeEnd) = (fds[0], fds[1])
         let store = self.store
-        let writer = Task.detached { () throws -> Void in
-            defer { close(writeEnd) }
-            try Self.writeArchive(manifest, store: store, to: writeEnd)
+        // Blocking writes into the pipe: on a thread of their own, never on a
+        // pool that the request reading the other end may need.
+        let writer = Task {
+            try await onOwnThread {
+                defer { close(writeEnd) }
+                try Self.writeArchive(manifest, store: store, to: writeEnd)
+            }
         }
         defer { close(readEnd) }
-        do { _ = try await docker.loadImage(from: readEnd) } catch {
+        let progress = onProgress.map { report in { @Sendable (step: ImageLoadProgress) in report(reference, step) } }
+        do { _ = try await docker.loadImage(from: readEnd, progress: progress) } catch {
             _ = try? await writer.value
             throw error
         }

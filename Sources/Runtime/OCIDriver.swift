@@ -21,11 +21,10 @@ public final class OCIDriver: ContainerDriver {
     public let instance: String
     private let processes = Mutex<[String: ChildProcess]>([:])
 
-    /// Uses `runtime`, else `$FNRT_OCI_RUNTIME`, else crun on a unified
-    /// (cgroup v2) host, else runc (crun refuses hybrid cgroup hierarchies).
+    /// Uses `runtime`, else `$FNRT_OCI_RUNTIME`, else crun where the host's
+    /// cgroups allow it (see `crunAcceptsCgroups`), else runc.
     public init(store: ContentStore, home: FnrtHome, instance: String, runtime: String? = nil) throws {
-        let unified = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0
-        let preferred = unified ? ["/usr/bin/crun", "/usr/sbin/runc", "/usr/bin/runc"] : ["/usr/sbin/runc", "/usr/bin/runc"]
+        let preferred = Self.crunAcceptsCgroups() ? ["/usr/bin/crun", "/usr/sbin/runc", "/usr/bin/runc"] : ["/usr/sbin/runc", "/usr/bin/runc"]
         let candidates = [runtime, ProcessInfo.processInfo.environment["FNRT_OCI_RUNTIME"]].compactMap { $0 } + preferred
         guard let found = candidates.first(where: { access($0, X_OK) == 0 }) else {
             throw ContainerError.launch(function: "-", reason: "no OCI runtime found (install crun or runc)")
@@ -47,6 +46,16 @@ public final class OCIDriver: ContainerDriver {
 
     var prefix: String { "fnrt-\(instance)-" }
 
+    /// True on a unified (cgroup v2) host, and on a hybrid one (v1
+    /// controllers, plus a cgroup2 mount at /sys/fs/cgroup/unified) whose
+    /// cgroup2 mount has no controller of its own: crun refuses a hybrid host
+    /// otherwise ("cgroups in hybrid mode not supported"). runc takes both.
+    public static func crunAcceptsCgroups(root: String = "/sys/fs/cgroup") -> Bool {
+        if access("\(root)/cgroup.controllers", F_OK) == 0 { return true }
+        guard let controllers = try? String(contentsOfFile: "\(root)/unified/cgroup.controllers", encoding: .utf8) else { return false }
+        return controllers.allSatisfy(\.isWhitespace)
+    }
+
     public func start(_ spec: FunctionSpec) async throws -> Container {
         let function = "\(spec.app)/\(spec.name)"
         let (manifest, image) = try store.image(spec.image)
@@ -66,7 +75,7 @@ public final class OCIDriver: ContainerDriver {
             let env = (image.config?.Env ?? []) + spec.environment
             let config = OCIRuntimeSpec.make(rootfs: rootfs, args: args, env: env, cwd: image.config?.WorkingDir ?? "/", uid: user.0, gid: user.1,
                                              hostname: spec.name, iofs: iofs, spec: spec)
-            try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]).write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
+            try config.encoded().write(to: URL(fileURLWithPath: "\(bundle)/config.json"))
 
             // The runtime stays in the foreground: its exit is the container's.
             let process = try ChildProcess(path: runtime, arguments: ["--root", stateRoot, "run", "--bundle", bundle, id],
@@ -187,48 +196,78 @@ public final class OCIDriver: ContainerDriver {
 
 }
 
-/// The OCI runtime spec (config.json) of a function container.
-enum OCIRuntimeSpec {
+/// The OCI runtime spec (config.json) of a function container: the parts
+/// fnrt sets, as Codable types (encoded without JSONSerialization, whose
+/// first use costs milliseconds on the cold-start path).
+struct OCIRuntimeSpec: Encodable {
+    struct User: Encodable { var uid: Int; var gid: Int }
+    struct Capabilities: Encodable {
+        var bounding: [String] = [], effective: [String] = [], inheritable: [String] = [], permitted: [String] = [], ambient: [String] = []
+    }
+    struct Rlimit: Encodable { var type: String; var hard: Int; var soft: Int }
+    struct Process: Encodable {
+        var terminal = false
+        var user: User
+        var args: [String]
+        var env: [String]
+        var cwd: String
+        var capabilities = Capabilities()
+        var rlimits: [Rlimit]
+        var noNewPrivileges = true
+    }
+    struct Root: Encodable { var path: String; var readonly = true }
+    struct Mount: Encodable {
+        var destination: String, type: String, source: String, options: [String]
+    }
+    struct Namespace: Encodable { var type: String }
+    struct Memory: Encodable { var limit: Int; var swap: Int }
+    struct Pids: Encodable { var limit: Int }
+    struct DeviceRule: Encodable { var allow: Bool; var access: String }
+    struct CPU: Encodable { var quota: Int; var period: Int }
+    struct Resources: Encodable {
+        var memory: Memory
+        var pids: Pids
+        var devices = [DeviceRule(allow: false, access: "rwm")]
+        var cpu: CPU?
+    }
+    struct Linux: Encodable {
+        var namespaces = ["pid", "network", "ipc", "uts", "mount"].map(Namespace.init)
+        var resources: Resources
+        var maskedPaths = ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+                           "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"]
+        var readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+    }
+
+    var ociVersion = "1.0.2"
+    var process: Process
+    var root: Root
+    var hostname: String
+    var mounts: [Mount]
+    var linux: Linux
+
     static func make(rootfs: String, args: [String], env: [String], cwd: String, uid: Int, gid: Int, hostname: String,
-                     iofs: String, spec: FunctionSpec) -> [String: Any] {
-        var resources: [String: Any] = [
-            "memory": ["limit": spec.memoryMB << 20, "swap": spec.memoryMB << 20],
-            "pids": ["limit": spec.pidsLimit],
-            "devices": [["allow": false, "access": "rwm"]],
+                     iofs: String, spec: FunctionSpec) -> OCIRuntimeSpec {
+        let memory = spec.memoryMB << 20
+        let resources = Resources(memory: Memory(limit: memory, swap: memory), pids: Pids(limit: spec.pidsLimit),
+                                  cpu: spec.cpus.map { CPU(quota: Int($0 * 100_000), period: 100_000) })
+        let mounts = [
+            Mount(destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"]),
+            Mount(destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"]),
+            Mount(destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]),
+            Mount(destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
+            Mount(destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"]),
+            Mount(destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]),
+            Mount(destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=\(spec.tmpMB)m"]),
+            Mount(destination: "/tmp/iofs", type: "bind", source: iofs, options: ["rbind", "rw", "nosuid", "nodev", "noexec"]),
         ]
-        if let cpus = spec.cpus { resources["cpu"] = ["quota": Int(cpus * 100_000), "period": 100_000] }
-        let mounts: [[String: Any]] = [
-            ["destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]],
-            ["destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]],
-            ["destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]],
-            ["destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]],
-            ["destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]],
-            ["destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]],
-            ["destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=\(spec.tmpMB)m"]],
-            ["destination": "/tmp/iofs", "type": "bind", "source": iofs, "options": ["rbind", "rw", "nosuid", "nodev", "noexec"]],
-        ]
-        return [
-            "ociVersion": "1.0.2",
-            "process": [
-                "terminal": false,
-                "user": ["uid": uid, "gid": gid],
-                "args": args,
-                "env": env,
-                "cwd": cwd.isEmpty ? "/" : cwd,
-                "capabilities": ["bounding": [String](), "effective": [String](), "inheritable": [String](), "permitted": [String](), "ambient": [String]()],
-                "rlimits": [["type": "RLIMIT_NOFILE", "hard": spec.openFiles, "soft": spec.openFiles]],
-                "noNewPrivileges": true,
-            ] as [String: Any],
-            "root": ["path": rootfs, "readonly": true],
-            "hostname": hostname,
-            "mounts": mounts,
-            "linux": [
-                "namespaces": [["type": "pid"], ["type": "network"], ["type": "ipc"], ["type": "uts"], ["type": "mount"]],
-                "resources": resources,
-                "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-                                "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
-                "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
-            ] as [String: Any],
-        ]
+        let process = Process(user: User(uid: uid, gid: gid), args: args, env: env, cwd: cwd.isEmpty ? "/" : cwd,
+                              rlimits: [Rlimit(type: "RLIMIT_NOFILE", hard: spec.openFiles, soft: spec.openFiles)])
+        return OCIRuntimeSpec(process: process, root: Root(path: rootfs), hostname: hostname, mounts: mounts, linux: Linux(resources: resources))
+    }
+
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
     }
 }

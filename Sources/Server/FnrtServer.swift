@@ -100,7 +100,10 @@ public struct FnrtServer: Sendable {
         let instance = "serve-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
         let driver: any ContainerDriver = configuration.driver == "oci"
             ? try OCIDriver(store: store, home: home, instance: instance)
-            : try DockerDriver(docker: try DockerClient(), store: store, home: home, instance: instance)
+            : try DockerDriver(docker: try DockerClient(), store: store, home: home, instance: instance, onImageLoad: { [logger] image, progress in
+                guard let total = progress.total, total > 0, progress.current == total else { return }
+                logger.info("image layer loaded into Docker", metadata: ["image": "\(image)", "layer": "\(progress.layer ?? "-")", "bytes": "\(total)"])
+            })
         let prometheus = PrometheusCollectorRegistry()
         let trace = try configuration.tracePath.map { try InvocationTrace(path: $0) }
         let scheduler = Scheduler(driver: driver, options: configuration.scheduler, trace: trace, metrics: PrometheusMetricsFactory(registry: prometheus))

@@ -71,7 +71,7 @@ struct Run: AsyncParsableCommand {
             let instance = "run-\(getpid())"
             let containers: any ContainerDriver = driver == "oci"
                 ? try OCIDriver(store: store, home: home, instance: instance)
-                : try DockerDriver(docker: try DockerClient(), store: store, home: home, instance: instance)
+                : try DockerDriver(docker: try DockerClient(), store: store, home: home, instance: instance, onImageLoad: Self.reportImageLoad)
             let report = try await FunctionRunner(driver: containers).run(spec, body: ByteBuffer(bytes: body), headers: headers) { outcome in
                 // The answer first; the container's removal follows.
                 if case .success(_, _, let responseBody) = outcome {
@@ -99,6 +99,16 @@ struct Run: AsyncParsableCommand {
         } catch {
             throw fail(error)
         }
+    }
+}
+
+extension Run {
+    /// The first run of an image with the docker driver loads it into Docker:
+    /// a line on standard error as each layer is loaded.
+    @Sendable static func reportImageLoad(image: String, progress: ImageLoadProgress) {
+        guard let total = progress.total, total > 0, progress.current == total else { return }
+        let layer = progress.layer.map { "layer \($0)" } ?? "a layer"
+        FileHandle.standardError.write(Data("fnrt: loading \(image) into Docker: \(layer) loaded (\(formatBytes(total)))\n".utf8))
     }
 }
 

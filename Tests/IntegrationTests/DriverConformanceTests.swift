@@ -5,19 +5,26 @@ import NIOCore
 import Runtime
 import OCI
 import Registry
+import Synchronization
+import TestSupport
 import Testing
 
-/// The drivers that must pass the conformance suite.
+/// The drivers that must pass the conformance suite: Docker, and the OCI
+/// driver with each runtime (crun needs the host's cgroups as
+/// Scripts/services/start leaves them).
 enum Drivers {
-    static let all = ["docker", "oci"]
+    static let all = ["docker", "oci-runc", "oci-crun"]
 
     static func make(_ name: String) throws -> any ContainerDriver {
         switch name {
         case "docker":
             return try DockerDriver(docker: try DockerClient(), store: FunctionImages.store, home: FunctionImages.home,
                                     instance: "test-\(UUID().uuidString.prefix(8))")
-        case "oci":
-            return try OCIDriver(store: FunctionImages.store, home: FunctionImages.home, instance: "test-\(UUID().uuidString.prefix(8))")
+        case "oci", "oci-runc", "oci-crun":
+            let runtime = ["oci-runc": "/usr/sbin/runc", "oci-crun": "/usr/bin/crun"][name]
+            let driver = try OCIDriver(store: FunctionImages.store, home: FunctionImages.home, instance: "test-\(UUID().uuidString.prefix(8))", runtime: runtime)
+            if let runtime { #expect(driver.runtime == runtime) }
+            return driver
         default: fatalError("unknown driver \(name)")
         }
     }
@@ -261,6 +268,44 @@ struct RunCommandTests {
 }
 
 @Suite(.enabled(if: Services.available, Services.skipReason))
+struct DockerImageLoadTests {
+    /// The first start of an image with the docker driver loads it into
+    /// Docker; each layer Docker did not have reports its progress.
+    @Test func loadingAnImageIntoDockerReportsEachNewLayer() async throws {
+        // hello's image plus a layer no other image has, so Docker must load it.
+        let store = FunctionImages.store
+        let marker = UUID().uuidString.lowercased()
+        let layer = try makeLayer([.text("load-marker", marker)])
+        var (manifest, config) = try store.image("fns/hello:test")
+        manifest.layers.append(try store.write(layer, mediaType: MediaType.ociLayerGzip))
+        config.rootfs.diff_ids.append(try diffID(layer))
+        manifest.config = try store.write(try JSONEncoder().encode(config), mediaType: MediaType.ociConfig)
+        let name = "fns/hello-load-\(marker.prefix(8)):test"
+        try store.tag(try store.write(try JSONEncoder().encode(manifest), mediaType: MediaType.ociManifest), as: name)
+
+        let seen = Mutex<[ImageLoadProgress]>([])
+        let driver = try DockerDriver(docker: try DockerClient(), store: store, home: FunctionImages.home, instance: "test-\(marker.prefix(8))",
+                                      onImageLoad: { image, progress in
+                                          #expect(image == name)
+                                          seen.withLock { $0.append(progress) }
+                                      })
+        var function = spec("hello")
+        function.image = name
+        let (container, connection) = try await driver.startListening(function)
+        #expect(await call(connection, "loaded").text == "Hello, loaded!\n")
+        connection.close()
+        try await driver.remove(container)
+
+        let progress = seen.withLock { $0 }
+        let finished = progress.filter { $0.total != nil && $0.current == $0.total }
+        #expect(!finished.isEmpty, "no layer reported as loaded: \(progress)")
+        #expect(finished.allSatisfy { $0.status == "Loading layer" && ($0.total ?? 0) > 0 && $0.layer != nil })
+        // The new layer is about 1.5 KB as a tar: it is among the finished ones.
+        #expect(finished.contains { ($0.total ?? 0) < 64 << 10 }, "\(finished)")
+    }
+}
+
+@Suite(.enabled(if: Services.available, Services.skipReason))
 struct DockerEventsTests {
     @Test func eventsFilteredByLabelFollowAContainersLife() async throws {
         let instance = "events-\(UUID().uuidString.prefix(8))"
@@ -283,5 +328,24 @@ struct DockerEventsTests {
         #expect(actions.first == "create")
         #expect(actions.contains("start") && actions.contains("die"))
         #expect(actions.firstIndex(of: "start")! < actions.firstIndex(of: "die")!)
+    }
+}
+
+struct OCIRuntimeChoiceTests {
+    /// crun where the cgroup layout lets it run, runc elsewhere.
+    @Test(arguments: [
+        (["cgroup.controllers": "cpu memory pids\n"], true),           // unified (cgroup v2)
+        (["unified/cgroup.controllers": "\n", "memory/tasks": ""], true),  // hybrid, every controller on v1
+        (["unified/cgroup.controllers": "hugetlb\n"], false),          // hybrid with a controller left on cgroup2
+        (["memory/tasks": ""], false),                                 // legacy v1 only
+    ])
+    func crunOnlyWhereTheCgroupLayoutAllowsIt(files: [String: String], accepts: Bool) throws {
+        let root = temporaryDirectory("cgroup")
+        for (path, content) in files {
+            let file = URL(fileURLWithPath: root).appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(content.utf8).write(to: file)
+        }
+        #expect(OCIDriver.crunAcceptsCgroups(root: root) == accepts)
     }
 }
