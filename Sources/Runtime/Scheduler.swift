@@ -416,6 +416,13 @@ public actor Scheduler {
 
     private func expireWaiter(_ spec: FunctionSpec, id: UInt64) {
         guard let pool = pools[spec], let index = pool.waiters.firstIndex(where: { $0.id == id }) else { return }
+        // A caller a starting container will serve waits for that start (its
+        // image load included), which its start-up timeout bounds and whose
+        // failure reaches it; the queue bound is for calls waiting on busy ones.
+        if index < pool.starting {
+            scheduleQueueTimeout(spec, id: id)
+            return
+        }
         let waiter = pool.waiters.remove(at: index)
         waiter.continuation.resume(returning: .failure(.overloaded("\(spec.app)/\(spec.name): no container became free in \(options.maxQueueWait)")))
     }

@@ -47,11 +47,9 @@ actor DeploymentDirectory {
             do {
                 try await gateway.deploy(Array(data), id: id)
                 logger.info("deployed", metadata: ["deployment": "\(id)", "file": "\(file)"])
-            } catch let error as SpecValidationError {
+            } catch {
                 refused[id] = error
                 logger.error("deployment refused; the one served before stays", metadata: ["deployment": "\(id)", "problems": "\(error.problems.map(\.description))"])
-            } catch {
-                refused[id] = SpecValidationError(problems: [SpecProblem(path: name, message: "\(error)")])
             }
         }
         for id in Set(seen.keys).subtracting(present) {

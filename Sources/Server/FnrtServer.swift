@@ -68,7 +68,7 @@ public struct FnrtServer: Sendable {
         let cap = max(2 * configuration.maxBodyBytes, configuration.maxBodyBytes + (1 << 20))
         var app = Application(
             responder: parts.responder,
-            server: .http1(additionalChannelHandlers: [RequestBodyCap(limit: cap)]),
+            server: .http1(configuration: .init(additionalChannelHandlers: [RequestBodyCap(limit: cap)])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "fnrt"),
             services: [parts.runtime],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },

@@ -45,9 +45,9 @@ extension InvocationResult {
 }
 
 extension SchedulerOptions {
-    /// The options with room for a first call that also loads its image into
-    /// Docker while every suite runs at once on two cores (seen past the 30 s
-    /// default in CI); no test here is about the queue-wait bound itself.
+    /// The options with room for calls queued behind busy containers while
+    /// every suite runs at once on two cores; the tests that are about the
+    /// queue-wait bound set their own.
     var forTests: SchedulerOptions {
         var options = self
         options.maxQueueWait = .seconds(120)
@@ -167,6 +167,17 @@ struct SchedulerTests {
         #expect(results.map(\.status).sorted() == [200, 200, 503])
         let rejected = try #require(results.first { $0.status == 503 })
         #expect(rejected.headers.contains { $0.0 == "Retry-After" && Int($0.1) != nil })
+        await scheduler.shutdown()
+    }
+
+    @Test func aCallWaitingForItsContainersStartIsNotCutByTheQueueBound() async throws {
+        var options = SchedulerOptions()
+        options.maxQueueWait = .seconds(1)
+        let scheduler = Scheduler(driver: try Drivers.make("docker"), options: options)
+        let function = spec("slowstart", startup: .seconds(30), config: ["SLOW_START_MS": "2500"])
+        let result = await invoke(scheduler, function, "")
+        #expect(result.status == 200, "\(result.text)")
+        #expect(result.text == "started slowly\n")
         await scheduler.shutdown()
     }
 
