@@ -34,7 +34,9 @@ enum ListenerWatcher {
     private static func blockingWait(directory: String, name: String, timeout: Duration, cancel: CancelSignal) throws -> Outcome {
         let inotify = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
         guard inotify >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-        defer { close(inotify) }
+        // Closing an inotify instance waits for a kernel grace period (about
+        // 10 ms here): done on another thread, so the answer is not held up.
+        defer { DispatchQueue.global(qos: .utility).async { close(inotify) } }
         guard inotify_add_watch(inotify, directory, UInt32(IN_CREATE | IN_MOVED_TO)) >= 0 else {
             throw POSIXError(.init(rawValue: errno) ?? .EIO)
         }

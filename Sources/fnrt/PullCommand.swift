@@ -5,7 +5,7 @@ import OCI
 import Registry
 
 struct Pull: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Pull an image from a registry into fnrt's store.")
+    static let configuration = CommandConfiguration(commandName: "pull", abstract: "Pull an image from a registry into fnrt's store.")
 
     @Argument(help: "The image reference, e.g. busybox, 127.0.0.1:5000/fns/hello:1, host/repo@sha256:...")
     var reference: String
@@ -50,7 +50,7 @@ struct Pull: AsyncParsableCommand {
 }
 
 struct Images: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the images in fnrt's store.")
+    static let configuration = CommandConfiguration(commandName: "images", abstract: "List the images in fnrt's store.")
 
     @Flag(name: .shortAndLong, help: "Print only references.")
     var quiet = false
@@ -81,7 +81,7 @@ struct Images: AsyncParsableCommand {
 }
 
 struct Push: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Push an image from fnrt's store to a registry.")
+    static let configuration = CommandConfiguration(commandName: "push", abstract: "Push an image from fnrt's store to a registry.")
 
     @Argument(help: "The image in the store (as `fnrt images` names it).")
     var source: String

@@ -9,6 +9,7 @@ import Runtime
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run a function image for one call: pull it if missing, start a container, call it, remove it.",
         discussion: "The body comes from --data or standard input; the response body is printed. Exits non-zero with the reason when the function fails (502), times out (504) or does not start.")
 
@@ -118,10 +119,11 @@ struct RunFailure: Error, CustomStringConvertible {
 }
 
 struct Image: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Build function images.", subcommands: [Pack.self])
+    static let configuration = CommandConfiguration(commandName: "image", abstract: "Build function images.", subcommands: [Pack.self])
 
     struct Pack: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "pack",
             abstract: "Pack a built program and the shared libraries it loads into a one-layer image in fnrt's store.")
 
         @Argument(help: "The executable, e.g. .build/release/hello.")

@@ -7,6 +7,7 @@ import Server
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Serve the gateway, Fn's management API (/v2), /invoke and /t on one port, with the scheduler.",
         discussion: """
             Deployments are read from --specs (one JSON file each, reloaded when they change) and taken by PUT /v2/deployments/{id}. \

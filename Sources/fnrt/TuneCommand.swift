@@ -4,6 +4,7 @@ import Tuning
 
 struct Tune: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "tune",
         abstract: "Replay invocation traces against keep-alive policies and recommend idle timeouts.",
         subcommands: [Simulate.self, Generate.self], defaultSubcommand: Simulate.self)
 
@@ -129,6 +130,7 @@ struct Tune: AsyncParsableCommand {
 
     struct Generate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "generate",
             abstract: "Write a synthetic day in the Azure format (invocations.csv, memory.csv) following the paper's distributions.")
 
         @Argument(help: "The directory to write into.")

@@ -5,6 +5,7 @@ import OCI
 
 struct Unpack: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "unpack",
         abstract: "Unpack an image's layers from fnrt's store into a new directory.",
         discussion: "Applies the layers in order with the OCI whiteout rules; entries that would reach outside DIR are refused. DIR must not exist; it appears only once complete.")
 
