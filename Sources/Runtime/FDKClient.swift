@@ -104,8 +104,9 @@ public final class FDKConnection: Sendable {
     }
 
     /// Makes one call; the outcome, never a thrown error, so the caller maps it.
+    /// One hop to the channel's event loop per call: the write, the timeout
+    /// and its cancellation all happen there, with no thread woken for them.
     public func call(_ request: FDKRequest, timeout: Duration) async -> CallOutcome {
-        let promise = channel.eventLoop.makePromise(of: FDKResponse.self)
         var headers = HTTPHeaders()
         for (name, value) in request.headers { headers.add(name: name, value: value) }
         headers.replaceOrAdd(name: "Fn-Call-Id", value: request.callID)
@@ -114,28 +115,32 @@ public final class FDKConnection: Sendable {
         headers.replaceOrAdd(name: "Host", value: "localhost")
         let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/call", headers: headers)
         let channel = self.channel
-        channel.eventLoop.execute {
-            guard let collector = try? channel.pipeline.syncOperations.handler(type: ResponseCollector.self) else {
-                promise.fail(ConnectionClosed())
-                return
-            }
-            collector.pending = promise
-            channel.write(HTTPClientRequestPart.head(head), promise: nil)
-            channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil)
-            channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenFailure { promise.fail($0) }
-        }
-        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
-            promise.fail(CallTimedOut())
-        }
         do {
-            let response = try await promise.futureResult.get()
-            timer.cancel()
+            let response = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<FDKResponse, any Error>) in
+                channel.eventLoop.execute {
+                    let promise = channel.eventLoop.makePromise(of: FDKResponse.self)
+                    let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
+                        promise.fail(CallTimedOut())
+                    }
+                    promise.futureResult.whenComplete { result in
+                        timer.cancel()
+                        continuation.resume(with: result)
+                    }
+                    guard let collector = try? channel.pipeline.syncOperations.handler(type: ResponseCollector.self) else {
+                        promise.fail(ConnectionClosed())
+                        return
+                    }
+                    collector.pending = promise
+                    channel.write(HTTPClientRequestPart.head(head), promise: nil)
+                    channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil)
+                    channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenFailure { promise.fail($0) }
+                }
+            }
             return CallOutcome.map(response)
         } catch is CallTimedOut {
             close()
             return .timedOut
         } catch {
-            timer.cancel()
             close()
             return .receiveError("\(error)")
         }

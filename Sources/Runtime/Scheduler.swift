@@ -110,8 +110,16 @@ public actor Scheduler {
     final class Pool {
         let metrics: SchedulerMetrics.Function
         init(metrics: SchedulerMetrics.Function) { self.metrics = metrics }
-        /// Publishes the number of hot containers.
-        func updateHot() { metrics.hot.record(idle.count + busy) }
+        /// The number of hot containers last published.
+        private var publishedHot = -1
+        /// Publishes the number of hot containers when it changed (a warm call
+        /// takes and gives back the same container: no gauge write, no cold
+        /// metric object touched).
+        func updateHot() {
+            guard idle.count + busy != publishedHot else { return }
+            publishedHot = idle.count + busy
+            metrics.hot.record(publishedHot)
+        }
         var idle: [Hot] = []
         var busy = 0
         var starting = 0
@@ -166,16 +174,16 @@ public actor Scheduler {
         metrics.queueWait.recordNanoseconds(wait.nanoseconds)
         switch acquired {
         case .failure(.overloaded(let reason)):
-            metrics.countCall(outcome: "unavailable", cold: false)
+            metrics.countCall(outcome: .unavailable, cold: false)
             return unavailable(reason)
         case .failure(.shuttingDown):
-            metrics.countCall(outcome: "unavailable", cold: false)
+            metrics.countCall(outcome: .unavailable, cold: false)
             return unavailable("the runtime is shutting down")
         case .failure(.startup(let error)):
             let status = (error as? ContainerError).map { if case .startupTimeout = $0 { 504 } else { 502 } } ?? 502
             let result = InvocationResult(status: status, headers: [("Content-Type", "text/plain")], body: ByteBuffer(string: "\(error)\n"),
                                           cold: true, containerID: nil, wait: wait)
-            metrics.countCall(outcome: "start_failure", cold: true)
+            metrics.countCall(outcome: .startFailure, cold: true)
             record(spec, result, duration: .zero)
             return result
         case .success(let (h, c)):
@@ -209,12 +217,12 @@ public actor Scheduler {
         return timed
     }
 
-    static func outcomeLabel(_ outcome: CallOutcome) -> String {
+    static func outcomeLabel(_ outcome: CallOutcome) -> SchedulerMetrics.Function.Outcome {
         switch outcome {
-        case .success(let status, _, _): status < 400 ? "ok" : "function_error"
-        case .functionFailed: "function_error"
-        case .invalidResponse, .receiveError: "broken"
-        case .timedOut: "timeout"
+        case .success(let status, _, _): status < 400 ? .ok : .functionError
+        case .functionFailed: .functionError
+        case .invalidResponse, .receiveError: .broken
+        case .timedOut: .timeout
         }
     }
 

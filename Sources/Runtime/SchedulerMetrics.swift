@@ -29,7 +29,8 @@ struct SchedulerMetrics {
         let call: CoreMetrics.Timer
         let hot: Gauge
         let startFailures: Counter
-        private var calls: [String: Counter] = [:]
+        /// `fnrt_calls_total` per outcome and start, made on first use.
+        private var calls: [Counter?] = Array(repeating: nil, count: 2 * Outcome.allCases.count)
 
         init(name: String, factory: any MetricsFactory) {
             self.name = name
@@ -42,15 +43,28 @@ struct SchedulerMetrics {
             startFailures = Counter(label: "fnrt_start_failures_total", dimensions: dimensions, factory: factory)
         }
 
-        func countCall(outcome: String, cold: Bool) {
-            let key = outcome + (cold ? "/cold" : "/warm")
-            let counter = calls[key] ?? {
-                let made = Counter(label: "fnrt_calls_total",
-                                   dimensions: [("function", name), ("outcome", outcome), ("start", cold ? "cold" : "warm")], factory: factory)
-                calls[key] = made
-                return made
-            }()
-            counter.increment()
+        func countCall(outcome: Outcome, cold: Bool) {
+            let index = 2 * outcome.rawValue + (cold ? 1 : 0)
+            if let counter = calls[index] { return counter.increment() }
+            let made = Counter(label: "fnrt_calls_total",
+                               dimensions: [("function", name), ("outcome", "\(outcome)"), ("start", cold ? "cold" : "warm")], factory: factory)
+            calls[index] = made
+            made.increment()
+        }
+
+        /// The `outcome` label of `fnrt_calls_total`.
+        enum Outcome: Int, CaseIterable, CustomStringConvertible {
+            case ok, functionError, timeout, broken, startFailure, unavailable
+            var description: String {
+                switch self {
+                case .ok: "ok"
+                case .functionError: "function_error"
+                case .timeout: "timeout"
+                case .broken: "broken"
+                case .startFailure: "start_failure"
+                case .unavailable: "unavailable"
+                }
+            }
         }
     }
 }
