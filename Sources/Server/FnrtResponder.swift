@@ -24,7 +24,7 @@ struct FnrtResponder: HTTPResponder {
     let resolver: any FunctionResolver
     let invoker: any FunctionInvoking
     let metrics: PrometheusCollectorRegistry
-    /// Required as `Authorization: Bearer <token>` on `/v2` and `/invoke` when set.
+    /// Required as `Authorization: Bearer <token>` on `/v2`, `/invoke` and `/metrics` when set.
     let apiToken: String?
     /// The largest body the server reads (deployments may set less).
     let maxBodyBytes: Int
@@ -73,6 +73,8 @@ struct FnrtResponder: HTTPResponder {
         case "t":
             return await trigger(&request, context: context)
         case "metrics" where path == "/metrics":
+            // Function names and traffic: behind the API token too, when there is one.
+            guard authorized(request) else { return Self.unauthorized }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
         case "health" where path == "/health":

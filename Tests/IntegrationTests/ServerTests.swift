@@ -250,7 +250,7 @@ struct ServerTests {
         try await server.stop()
     }
 
-    @Test func theManagementAPINeedsItsTokenWhenOneIsSet() async throws {
+    @Test func theManagementAPIAndMetricsNeedTheTokenWhenOneIsSet() async throws {
         var open = ServerConfiguration()
         open.host = "0.0.0.0"
         #expect(throws: ServerError.self) { try FnrtServer(configuration: open, home: FnrtHome(path: "/tmp/unused"), logger: .init(label: "x")) }
@@ -259,6 +259,10 @@ struct ServerTests {
         #expect(try await server.request("GET", "/v2/apps").status == 401)
         #expect(try await server.request("GET", "/v2/apps", headers: [("Authorization", "Bearer s3cret")]).status == 200)
         #expect(try await server.request("GET", "/v2/openapi.json", headers: [("Authorization", "Bearer s3cret")]).body.contains("\"openapi\""))
+        // The metrics name every function and its traffic: the same token.
+        #expect(try await server.request("GET", "/metrics").status == 401)
+        #expect(try await server.request("GET", "/metrics", headers: [("Authorization", "Bearer s3cret")]).body.contains("fnrt_"))
+        #expect(try await server.request("GET", "/health").status == 200, "health checks need no token")
         try await server.stop()
     }
 }
