@@ -273,7 +273,8 @@ struct SchedulerTests {
         try process.run()
         let docker = try DockerClient()
         let label = "fnrt.instance=run-\(process.processIdentifier)"
-        #expect(try await eventually { try await !docker.listContainers(labels: [label]).isEmpty })
+        // Its first run may load the image into Docker while every suite runs at once: a generous bound.
+        #expect(try await eventually(within: .seconds(90)) { try await !docker.listContainers(labels: [label]).isEmpty })
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(try await !docker.listContainers(labels: [label]).isEmpty, "left behind")
