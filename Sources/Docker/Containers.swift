@@ -165,6 +165,7 @@ extension DockerClient {
         let head = try await send("POST", "/images/load", query: ["quiet": progress == nil ? "1" : "0"], body: .stream(descriptor: fileDescriptor),
                                   contentType: "application/x-tar", streaming: true, into: sink)
         guard head.status == 200 else { throw Self.error(status: head.status, method: "POST", path: "/images/load", body: sink.errorBody) }
+        sink.finish()
         // An error arrives as {"errorDetail":..., "error": "..."} with status 200.
         let (messages, error) = collected.withLock { ($0.messages, $0.error) }
         if let error { throw DockerError.api(status: 200, method: "POST", path: "/images/load", message: error) }
@@ -178,6 +179,13 @@ public struct ImageLoadProgress: Sendable, Equatable {
     public var layer: String?
     /// "Loading layer", ...
     public var status: String
+    /// Bytes of the layer loaded so far, of `total` (the layer's tar size).
     public var current: Int64?
     public var total: Int64?
+
+    /// True for the message that says a layer is wholly loaded.
+    public var isLayerLoaded: Bool {
+        guard let total, total > 0 else { return false }
+        return current == total
+    }
 }

@@ -43,6 +43,13 @@ final class LineSink: ResponseSink, @unchecked Sendable {
         }
         return true
     }
+
+    /// Hands on a last line that had no newline (call once the transfer ended).
+    func finish() {
+        guard status == 200, !pending.isEmpty else { return }
+        onLine(pending)
+        pending = Data()
+    }
 }
 
 extension DockerClient {

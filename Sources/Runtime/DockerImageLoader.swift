@@ -60,6 +60,16 @@ final class DockerImageLoader: Sendable {
         defer { close(readEnd) }
         let progress = onProgress.map { report in { @Sendable (step: ImageLoadProgress) in report(reference, step) } }
         do { _ = try await docker.loadImage(from: readEnd, progress: progress) } catch {
+            // Docker stopped reading (it failed or went away): drain the pipe so
+            // the writer finishes (closing it would raise SIGPIPE), then report.
+            _ = try? await onOwnThread {
+                var buffer = [UInt8](repeating: 0, count: 1 << 16)
+                while true {
+                    let n = read(readEnd, &buffer, buffer.count)
+                    if n < 0, errno == EINTR { continue }
+                    if n <= 0 { break }
+                }
+            }
             _ = try? await writer.value
             throw error
         }

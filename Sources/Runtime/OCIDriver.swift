@@ -50,6 +50,8 @@ public final class OCIDriver: ContainerDriver {
     /// controllers, plus a cgroup2 mount at /sys/fs/cgroup/unified) whose
     /// cgroup2 mount has no controller of its own: crun refuses a hybrid host
     /// otherwise ("cgroups in hybrid mode not supported"). runc takes both.
+    /// False on a v1-only host, where crun may run but fnrt has not been
+    /// tried: deliberately conservative.
     public static func crunAcceptsCgroups(root: String = "/sys/fs/cgroup") -> Bool {
         if access("\(root)/cgroup.controllers", F_OK) == 0 { return true }
         guard let controllers = try? String(contentsOfFile: "\(root)/unified/cgroup.controllers", encoding: .utf8) else { return false }

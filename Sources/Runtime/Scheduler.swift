@@ -9,8 +9,12 @@ public struct SchedulerOptions: Sendable {
     public var memoryBudgetMB: Int
     /// Calls that may wait for a container, per function; past it: 503.
     public var maxQueuedCalls: Int = 100
-    /// How long a queued call waits for a container before a 503.
+    /// How long a queued call waits for a busy container to come free before a 503.
     public var maxQueueWait: Duration = .seconds(30)
+    /// How long a call may wait for a container being started for it (the
+    /// image loaded into Docker, the start, the listener) before a 503; the
+    /// start's own failure reaches it sooner.
+    public var maxStartWait: Duration = .seconds(180)
     /// What 503 answers put in `Retry-After`, in seconds.
     public var retryAfterSeconds: Int = 1
     /// The first wait after a failed start; doubled per failure, up to `maxBackoff`.
@@ -66,6 +70,8 @@ public actor Scheduler {
     private var pools: [FunctionSpec: Pool] = [:]
     /// What the adaptive keep-alive learned, per function (`app/name`), kept across setting changes.
     private var keepAlives: [String: AdaptiveKeepAlive] = [:]
+    /// Each function's metric objects, shared by its pools (by `app/name`).
+    private var functionMetrics: [String: SchedulerMetrics.Function] = [:]
     private var reaper: Task<Void, Never>?
     /// When the armed reaper wakes.
     private var reaperDeadline: ContinuousClock.Instant?
@@ -96,6 +102,7 @@ public actor Scheduler {
     struct Waiter {
         let id: UInt64
         let continuation: CheckedContinuation<Result<Hot, StartFailure>, Never>
+        let since = ContinuousClock.now
     }
 
     /// Why a call got no container.
@@ -110,15 +117,16 @@ public actor Scheduler {
     final class Pool {
         let metrics: SchedulerMetrics.Function
         init(metrics: SchedulerMetrics.Function) { self.metrics = metrics }
-        /// The number of hot containers last published.
-        private var publishedHot = -1
-        /// Publishes the number of hot containers when it changed (a warm call
-        /// takes and gives back the same container: no gauge write, no cold
-        /// metric object touched).
+        /// This pool's hot containers as last counted in its function's gauge.
+        private var countedHot = 0
+        /// Brings the function's hot-container gauge up to date with this
+        /// pool, when its count changed (a warm call takes and gives back the
+        /// same container: no gauge write, no cold metric object touched).
         func updateHot() {
-            guard idle.count + busy != publishedHot else { return }
-            publishedHot = idle.count + busy
-            metrics.hot.record(publishedHot)
+            let hot = idle.count + busy
+            guard hot != countedHot else { return }
+            metrics.addHot(hot - countedHot)
+            countedHot = hot
         }
         var idle: [Hot] = []
         var busy = 0
@@ -134,10 +142,14 @@ public actor Scheduler {
         var prewarmPending = false
     }
 
-    /// The pool of `spec`, made on first use.
+    /// The pool of `spec`, made on first use. Pools of one function (old and
+    /// new settings) share its metric objects, so its gauge counts both.
     private func pool(_ spec: FunctionSpec) -> Pool {
         if let pool = pools[spec] { return pool }
-        let pool = Pool(metrics: SchedulerMetrics.Function(name: "\(spec.app)/\(spec.name)", factory: metrics.factory))
+        let name = "\(spec.app)/\(spec.name)"
+        let shared = functionMetrics[name] ?? SchedulerMetrics.Function(name: name, factory: metrics.factory)
+        functionMetrics[name] = shared
+        let pool = Pool(metrics: shared)
         if let policy = spec.adaptiveKeepAlive {
             let key = "\(spec.app)/\(spec.name)"
             if keepAlives[key]?.policy != policy || keepAlives[key]?.fallback != spec.idleTimeout {
@@ -414,8 +426,8 @@ public actor Scheduler {
         }
     }
 
-    private func scheduleQueueTimeout(_ spec: FunctionSpec, id: UInt64) {
-        let wait = options.maxQueueWait
+    private func scheduleQueueTimeout(_ spec: FunctionSpec, id: UInt64, after wait: Duration? = nil) {
+        let wait = wait ?? options.maxQueueWait
         Task {
             try? await Task.sleep(for: wait)
             self.expireWaiter(spec, id: id)
@@ -425,14 +437,16 @@ public actor Scheduler {
     private func expireWaiter(_ spec: FunctionSpec, id: UInt64) {
         guard let pool = pools[spec], let index = pool.waiters.firstIndex(where: { $0.id == id }) else { return }
         // A caller a starting container will serve waits for that start (its
-        // image load included), which its start-up timeout bounds and whose
-        // failure reaches it; the queue bound is for calls waiting on busy ones.
-        if index < pool.starting {
-            scheduleQueueTimeout(spec, id: id)
+        // image load included) up to `maxStartWait`; a failed start reaches
+        // it sooner. The queue bound is for calls waiting on busy containers.
+        let waited = ContinuousClock.now - pool.waiters[index].since
+        if index < pool.starting, waited < options.maxStartWait {
+            scheduleQueueTimeout(spec, id: id, after: min(options.maxQueueWait, options.maxStartWait - waited))
             return
         }
         let waiter = pool.waiters.remove(at: index)
-        waiter.continuation.resume(returning: .failure(.overloaded("\(spec.app)/\(spec.name): no container became free in \(options.maxQueueWait)")))
+        let reason = index < pool.starting ? "no container started in \(options.maxStartWait)" : "no container became free in \(options.maxQueueWait)"
+        waiter.continuation.resume(returning: .failure(.overloaded("\(spec.app)/\(spec.name): \(reason)")))
     }
 
     private func scheduleRetry(_ spec: FunctionSpec, at instant: ContinuousClock.Instant) {
@@ -473,7 +487,11 @@ public actor Scheduler {
             pool.idle = keep
             pool.updateHot()
         }
-        pools = pools.filter { $0.value.total > 0 || !$0.value.waiters.isEmpty || $0.key.provisioned > 0 || $0.value.prewarmPending }
+        pools = pools.filter { key, pool in
+            let keep = pool.total > 0 || !pool.waiters.isEmpty || key.provisioned > 0 || pool.prewarmPending
+            if !keep { pool.updateHot() }  // its containers leave the function's gauge
+            return keep
+        }
         armReaper()
     }
 

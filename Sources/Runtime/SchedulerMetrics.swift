@@ -29,6 +29,15 @@ struct SchedulerMetrics {
         let call: CoreMetrics.Timer
         let hot: Gauge
         let startFailures: Counter
+        /// Hot containers of all this function's pools.
+        private var hotCount = 0
+
+        /// Adds `delta` hot containers (a pool's change) and publishes the total.
+        func addHot(_ delta: Int) {
+            hotCount += delta
+            hot.record(hotCount)
+        }
+
         /// `fnrt_calls_total` per outcome and start, made on first use.
         private var calls: [Counter?] = Array(repeating: nil, count: 2 * Outcome.allCases.count)
 

@@ -101,8 +101,8 @@ public struct FnrtServer: Sendable {
         let driver: any ContainerDriver = configuration.driver == "oci"
             ? try OCIDriver(store: store, home: home, instance: instance)
             : try DockerDriver(docker: try DockerClient(), store: store, home: home, instance: instance, onImageLoad: { [logger] image, progress in
-                guard let total = progress.total, total > 0, progress.current == total else { return }
-                logger.info("image layer loaded into Docker", metadata: ["image": "\(image)", "layer": "\(progress.layer ?? "-")", "bytes": "\(total)"])
+                guard progress.isLayerLoaded else { return }
+                logger.info("image layer loaded into Docker", metadata: ["image": "\(image)", "layer": "\(progress.layer ?? "-")", "bytes": "\(progress.total ?? 0)"])
             })
         let prometheus = PrometheusCollectorRegistry()
         let trace = try configuration.tracePath.map { try InvocationTrace(path: $0) }

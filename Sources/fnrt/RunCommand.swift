@@ -107,9 +107,9 @@ extension Run {
     /// The first run of an image with the docker driver loads it into Docker:
     /// a line on standard error as each layer is loaded.
     @Sendable static func reportImageLoad(image: String, progress: ImageLoadProgress) {
-        guard let total = progress.total, total > 0, progress.current == total else { return }
+        guard progress.isLayerLoaded else { return }
         let layer = progress.layer.map { "layer \($0)" } ?? "a layer"
-        FileHandle.standardError.write(Data("fnrt: loading \(image) into Docker: \(layer) loaded (\(formatBytes(total)))\n".utf8))
+        FileHandle.standardError.write(Data("fnrt: loading \(image) into Docker: \(layer) loaded (\(formatBytes(progress.total ?? 0)))\n".utf8))
     }
 }
 

@@ -13,7 +13,10 @@ import Testing
 /// driver with each runtime (crun needs the host's cgroups as
 /// Scripts/services/start leaves them).
 enum Drivers {
-    static let all = ["docker", "oci-runc", "oci-crun"]
+    static let all = ["docker", "oci-runc"] + (Services.inCI || crunRuns ? ["oci-crun"] : [])
+
+    /// crun is installed and the host's cgroups let it run (in CI it must).
+    static var crunRuns: Bool { access("/usr/bin/crun", X_OK) == 0 && OCIDriver.crunAcceptsCgroups() }
 
     static func make(_ name: String) throws -> any ContainerDriver {
         switch name {
@@ -271,8 +274,9 @@ struct RunCommandTests {
 struct DockerImageLoadTests {
     /// The first start of an image with the docker driver loads it into
     /// Docker; each layer Docker did not have reports its progress.
-    @Test func loadingAnImageIntoDockerReportsEachNewLayer() async throws {
-        // hello's image plus a layer no other image has, so Docker must load it.
+    /// hello's image plus a layer no other image has, so Docker must load it;
+    /// its name, and its Docker image ID (for removal).
+    static func uniqueHelloImage() throws -> (name: String, imageID: String) {
         let store = FunctionImages.store
         let marker = UUID().uuidString.lowercased()
         let layer = try makeLayer([.text("load-marker", marker)])
@@ -282,6 +286,17 @@ struct DockerImageLoadTests {
         manifest.config = try store.write(try JSONEncoder().encode(config), mediaType: MediaType.ociConfig)
         let name = "fns/hello-load-\(marker.prefix(8)):test"
         try store.tag(try store.write(try JSONEncoder().encode(manifest), mediaType: MediaType.ociManifest), as: name)
+        return (name, "sha256:\(manifest.config.digest.encoded)")
+    }
+
+    static func removeFromDocker(_ imageID: String) async throws {
+        try await DockerClient().call("DELETE", "/images/\(imageID)", query: ["force": "1"], expect: [200])
+    }
+
+    @Test func loadingAnImageIntoDockerReportsEachNewLayer() async throws {
+        let store = FunctionImages.store
+        let (name, imageID) = try Self.uniqueHelloImage()
+        let marker = String(name.dropFirst("fns/hello-load-".count).prefix(8))
 
         let seen = Mutex<[ImageLoadProgress]>([])
         let driver = try DockerDriver(docker: try DockerClient(), store: store, home: FunctionImages.home, instance: "test-\(marker.prefix(8))",
@@ -296,12 +311,25 @@ struct DockerImageLoadTests {
         connection.close()
         try await driver.remove(container)
 
+        try await Self.removeFromDocker(imageID)
+
         let progress = seen.withLock { $0 }
-        let finished = progress.filter { $0.total != nil && $0.current == $0.total }
+        let finished = progress.filter(\.isLayerLoaded)
         #expect(!finished.isEmpty, "no layer reported as loaded: \(progress)")
         #expect(finished.allSatisfy { $0.status == "Loading layer" && ($0.total ?? 0) > 0 && $0.layer != nil })
         // The new layer is about 1.5 KB as a tar: it is among the finished ones.
         #expect(finished.contains { ($0.total ?? 0) < 64 << 10 }, "\(finished)")
+    }
+
+    /// `fnrt run` says on standard error what it loads into Docker, layer by layer.
+    @Test func fnrtRunPrintsEachLoadedLayer() async throws {
+        let (name, imageID) = try Self.uniqueHelloImage()
+        let (status, stdout, stderr) = try run(["FNRT_HOME=\(FunctionImages.home.path)", CommandLineTests.fnrt, "run", "--data", "cli", name])
+        try await Self.removeFromDocker(imageID)
+        #expect(status == 0, "\(stderr)")
+        #expect(stdout == "Hello, cli!\n")
+        let lines = stderr.split(separator: "\n").filter { $0.hasPrefix("fnrt: loading ") && $0.contains("\(name) into Docker: layer ") && $0.hasSuffix(")") }
+        #expect(!lines.isEmpty, "stderr: \(stderr)")
     }
 }
 

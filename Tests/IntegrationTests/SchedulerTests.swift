@@ -181,6 +181,20 @@ struct SchedulerTests {
         await scheduler.shutdown()
     }
 
+    @Test func aCallWaitingOnABusyContainerGets503PastTheQueueWait() async throws {
+        var options = SchedulerOptions()
+        options.maxQueueWait = .seconds(1)
+        let scheduler = Scheduler(driver: try Drivers.make("docker"), options: options)
+        var function = spec("sleep")
+        function.maxContainers = 1
+        // One container: the second call waits behind the first's 4 s and is cut at 1 s.
+        let results = await concurrently(2, scheduler, function, "4000")
+        #expect(results.map(\.status).sorted() == [200, 503])
+        let rejected = try #require(results.first { $0.status == 503 })
+        #expect(rejected.text.contains("no container became free in 1.0 seconds"), "\(rejected.text)")
+        await scheduler.shutdown()
+    }
+
     @Test func aCallPastItsTimeoutIs504AndItsContainerIsKilled() async throws {
         let (scheduler, driver) = try make()
         let function = spec("sleep", timeout: .seconds(1))
@@ -303,6 +317,27 @@ struct SchedulerMetricsTests {
         #expect(try metrics.expectTimer("fnrt_call_seconds", [("function", "tests/hello")]).values.count == 2)
         #expect(try metrics.expectTimer("fnrt_queue_wait_seconds", [("function", "tests/hello")]).values.count == 2)
         #expect(try metrics.expectGauge("fnrt_hot_containers", [("function", "tests/hello")]).lastValue == 1)
+        await scheduler.shutdown()
+    }
+
+    /// Changed settings make a second pool of the same function: its gauge
+    /// counts the containers of both, and only those still hot.
+    @Test func theHotGaugeCountsEveryPoolOfAFunction() async throws {
+        let metrics = TestMetrics()
+        let scheduler = Scheduler(driver: try Drivers.make("docker"), options: SchedulerOptions().forTests, metrics: metrics)
+        var old = spec("hello")
+        old.idleTimeout = .seconds(1)
+        var new = old
+        new.memoryMB = 64
+        new.idleTimeout = .seconds(600)
+        func hot() throws -> Double { try metrics.expectGauge("fnrt_hot_containers", [("function", "tests/hello")]).lastValue ?? -1 }
+        #expect(await invoke(scheduler, old, "old").status == 200)
+        #expect(await invoke(scheduler, new, "new").status == 200)
+        #expect(try hot() == 2)
+        // The old pool's container idles out; warm calls to the new one leave the count right.
+        #expect(await eventually(within: .seconds(15)) { await scheduler.idleContainers(old).isEmpty })
+        #expect(await invoke(scheduler, new, "again").status == 200)
+        #expect(try hot() == 1)
         await scheduler.shutdown()
     }
 }

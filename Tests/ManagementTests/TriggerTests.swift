@@ -78,6 +78,23 @@ struct TriggerTests {
         #expect(missing.message == "Fn not found")
     }
 
+    /// In an update, "" leaves a field as it was (as its OpenAPI schema says);
+    /// another trigger type is refused.
+    @Test(arguments: [
+        (#"{"type": "", "name": "", "source": ""}"#, 200),
+        (#"{"type": "grpc"}"#, 400),
+        (#"{"source": "no-slash"}"#, 400),
+    ])
+    func emptyFieldsInAnUpdateAreUnchanged(body: String, status: Int) throws {
+        let c = try Client()
+        let app = try c.app("shop")
+        let id = try c.trigger("t", app: app, fn: try c.function("f", app: app), source: "/t")
+        let before = c.get("/v2/triggers/\(id)").json
+        let r = c.put("/v2/triggers/\(id)", body)
+        #expect(r.status == status, "\(r.message)")
+        #expect(c.get("/v2/triggers/\(id)").json == before)
+    }
+
     @Test func appIDCannotChange() throws {
         let c = try Client()
         let app = try c.app("shop")

@@ -1024,10 +1024,10 @@ public enum ManagementOpenAPI {
         "properties": {
           "name": {
             "type": "string",
-            "minLength": 1,
             "maxLength": 255,
-            "pattern": "^[A-Za-z0-9_-]+$",
-            "nullable": true
+            "pattern": "^$|^[A-Za-z0-9_-]+$",
+            "nullable": true,
+            "description": "\"\" or absent: unchanged."
           },
           "fn_id": {
             "type": "string",
@@ -1039,15 +1039,16 @@ public enum ManagementOpenAPI {
             "nullable": true,
             "enum": [
               "http",
+              "",
               null
-            ]
+            ],
+            "description": "\"\" or absent: unchanged."
           },
           "source": {
             "type": "string",
-            "minLength": 1,
             "maxLength": 1024,
-            "pattern": "^/[^\\u0000-\\u0020\\u007f?#]*$",
-            "description": "The path under /t/{app name}, starting with '/'; unique within the app.",
+            "pattern": "^$|^/[^\\u0000-\\u0020\\u007f?#]*$",
+            "description": "The path under /t/{app name}, starting with '/'; unique within the app; \"\" or absent: unchanged.",
             "nullable": true
           }
         }
