@@ -325,19 +325,22 @@ struct SchedulerMetricsTests {
     @Test func theHotGaugeCountsEveryPoolOfAFunction() async throws {
         let metrics = TestMetrics()
         let scheduler = Scheduler(driver: try Drivers.make("docker"), options: SchedulerOptions().forTests, metrics: metrics)
-        var old = spec("hello")
+        var old = spec("sleep")
         old.idleTimeout = .seconds(1)
         var new = old
         new.memoryMB = 64
         new.idleTimeout = .seconds(600)
-        func hot() throws -> Double { try metrics.expectGauge("fnrt_hot_containers", [("function", "tests/hello")]).lastValue ?? -1 }
-        #expect(await invoke(scheduler, old, "old").status == 200)
-        #expect(await invoke(scheduler, new, "new").status == 200)
-        #expect(try hot() == 2)
-        // The old pool's container idles out; warm calls to the new one leave the count right.
+        func hot() -> Double { (try? metrics.expectGauge("fnrt_hot_containers", [("function", "tests/sleep")]).lastValue) ?? -1 }
+        // The old settings' container stays busy (15 s) while the new settings get theirs.
+        let long = Task { [old] in await invoke(scheduler, old, "15000") }
+        #expect(await eventually(within: .seconds(30)) { hot() == 1 })
+        #expect(await invoke(scheduler, new, "10").status == 200)
+        #expect(hot() == 2)
+        // Then the old one idles out; a warm call to the new one leaves the count right.
+        #expect(await long.value.status == 200)
         #expect(await eventually(within: .seconds(15)) { await scheduler.idleContainers(old).isEmpty })
-        #expect(await invoke(scheduler, new, "again").status == 200)
-        #expect(try hot() == 1)
+        #expect(await invoke(scheduler, new, "10").status == 200)
+        #expect(hot() == 1)
         await scheduler.shutdown()
     }
 }
