@@ -325,20 +325,21 @@ struct SchedulerMetricsTests {
     @Test func theHotGaugeCountsEveryPoolOfAFunction() async throws {
         let metrics = TestMetrics()
         let scheduler = Scheduler(driver: try Drivers.make("docker"), options: SchedulerOptions().forTests, metrics: metrics)
-        var old = spec("sleep")
-        old.idleTimeout = .seconds(1)
+        var old = spec("sleep", timeout: .seconds(90))
+        old.idleTimeout = .seconds(2)
         var new = old
         new.memoryMB = 64
         new.idleTimeout = .seconds(600)
         func hot() -> Double { (try? metrics.expectGauge("fnrt_hot_containers", [("function", "tests/sleep")]).lastValue) ?? -1 }
-        // The old settings' container stays busy (15 s) while the new settings get theirs.
-        let long = Task { [old] in await invoke(scheduler, old, "15000") }
-        #expect(await eventually(within: .seconds(30)) { hot() == 1 })
+        // The old settings' container, started first, then held busy (40 s) while the new settings get theirs.
+        #expect(await invoke(scheduler, old, "10").status == 200)
+        let long = Task { [old] in await invoke(scheduler, old, "40000") }
+        #expect(await eventually(within: .seconds(60)) { await scheduler.idleContainers(old).isEmpty && hot() == 1 }, "\(hot())")
         #expect(await invoke(scheduler, new, "10").status == 200)
-        #expect(hot() == 2)
+        #expect(hot() == 2, "the old container is still busy")
         // Then the old one idles out; a warm call to the new one leaves the count right.
         #expect(await long.value.status == 200)
-        #expect(await eventually(within: .seconds(15)) { await scheduler.idleContainers(old).isEmpty })
+        #expect(await eventually(within: .seconds(30)) { await scheduler.idleContainers(old).isEmpty && hot() == 1 }, "\(hot())")
         #expect(await invoke(scheduler, new, "10").status == 200)
         #expect(hot() == 1)
         await scheduler.shutdown()
