@@ -66,4 +66,15 @@ public struct FunctionRouteBackend: GatewayBackend {
         let call = HTTPTrigger.call(for: request, deadline: Date() + Double(spec.timeout.components.seconds))
         return HTTPTrigger.response(for: await invoker.invoke(spec, request: call))
     }
+
+    /// A function already resolved with a warm container is called without
+    /// leaving `eventLoop`; anything else (resolving, a cold start, a queue)
+    /// goes through `respond(to:)` in a task.
+    public func respond(to request: GatewayRequest, on eventLoop: any EventLoop) -> EventLoopFuture<GatewayResponse> {
+        if let spec = resolver.resolvedNow(reference),
+           let answer = invoker.invokeWarm(spec, request: HTTPTrigger.call(for: request, deadline: Date() + Double(spec.timeout.components.seconds)), on: eventLoop) {
+            return answer.map(HTTPTrigger.response(for:))
+        }
+        return eventLoop.makeFutureWithTask { await self.respond(to: request) }
+    }
 }

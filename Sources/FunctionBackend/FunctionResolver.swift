@@ -1,3 +1,4 @@
+import NIOCore
 import Runtime
 
 /// Finds the function a spec or a URL names: `ID` or `app/function`.
@@ -9,12 +10,26 @@ public protocol FunctionResolver: Sendable {
     func resolve(_ reference: String) async throws -> FunctionSpec?
     /// True when `reference` names a function; cheap, pulls nothing (spec validation).
     func contains(_ reference: String) async throws -> Bool
+    /// The settings of `reference` when known without waiting (a cache), else
+    /// nil; the gateway's warm path reads this on its event loop.
+    func resolvedNow(_ reference: String) -> FunctionSpec?
+}
+
+extension FunctionResolver {
+    public func resolvedNow(_ reference: String) -> FunctionSpec? { nil }
 }
 
 /// Runs calls: the scheduler, or anything that keeps the same promise
 /// (never throws; every failure is a status and a reason).
 public protocol FunctionInvoking: Sendable {
     func invoke(_ spec: FunctionSpec, request: FDKRequest) async -> InvocationResult
+    /// The call made on a warm container with its result on `eventLoop`, or
+    /// nil when there is none to take now (then `invoke`).
+    func invokeWarm(_ spec: FunctionSpec, request: FDKRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InvocationResult>?
+}
+
+extension FunctionInvoking {
+    public func invokeWarm(_ spec: FunctionSpec, request: FDKRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InvocationResult>? { nil }
 }
 
 extension Scheduler: FunctionInvoking {}

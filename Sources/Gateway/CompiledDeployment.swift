@@ -1,5 +1,6 @@
 import HTTPTypes
 import NIOCore
+import NIOPosix
 
 /// One route, ready to serve: everything parsed at deploy time.
 final class CompiledRoute: Sendable {
@@ -57,13 +58,23 @@ final class CompiledDeployment: Sendable {
 
     /// Serves `incoming`, whose path is `prefix` + `routePath`.
     func handle(_ incoming: GatewayRequest, routePath: Substring) async -> GatewayResponse {
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        // Never fails: every failure is a response.
+        return (try? await handle(incoming, routePath: routePath, on: loop).get()) ?? .error(.internalServerError, "no answer")
+    }
+
+    /// Serves `incoming` with the answer on `eventLoop`. What needs no
+    /// waiting runs right here (policies, routing, a backend that can answer
+    /// on the loop, such as a warm function); authentication and backends
+    /// that must wait run in a task.
+    func handle(_ incoming: GatewayRequest, routePath: Substring, on eventLoop: any EventLoop) -> EventLoopFuture<GatewayResponse> {
         var request = incoming
         request.routePath = routePath.isEmpty ? "/" : String(routePath)
         request.pathParameters = [:]
         request.principal = nil
 
         if let rateLimiter, let wait = rateLimiter.acquire(clientAddress: request.clientAddress) {
-            return .error(.tooManyRequests, "too many requests", headers: [.retryAfter: String(wait)])
+            return eventLoop.makeSucceededFuture(.error(.tooManyRequests, "too many requests", headers: [.retryAfter: String(wait)]))
         }
 
         let segments = Router.segments(of: routePath)
@@ -73,46 +84,60 @@ final class CompiledDeployment: Sendable {
             case .route(let index, _), .methodNotAllowed(_, let index): policy = routes[index].cors
             case .notFound: policy = nil
             }
-            if let policy { return policy.preflight(request) }
+            if let policy { return eventLoop.makeSucceededFuture(policy.preflight(request)) }
         }
 
-        var response: GatewayResponse
+        let answer: EventLoopFuture<GatewayResponse>
         let corsPolicy: CORSPolicy?
         switch router.match(method: request.method.rawValue, segments: segments) {
         case .notFound:
             corsPolicy = cors
-            response = .error(.notFound, "no route for \(request.routePath)")
+            answer = eventLoop.makeSucceededFuture(.error(.notFound, "no route for \(request.routePath)"))
         case .methodNotAllowed(let allow, let index):
             corsPolicy = routes[index].cors
-            response = .error(.methodNotAllowed, "method \(request.method.rawValue) is not allowed here", headers: [.allow: allow])
+            answer = eventLoop.makeSucceededFuture(.error(.methodNotAllowed, "method \(request.method.rawValue) is not allowed here", headers: [.allow: allow]))
         case .route(let index, let values):
             let route = routes[index]
             corsPolicy = route.cors
             for (name, value) in zip(route.parameterNames, values) { request.pathParameters[name] = value }
-            response = await serve(request, on: route)
+            answer = serve(request, on: route, eventLoop: eventLoop)
         }
-        corsPolicy?.decorate(&response, for: request)
-        if request.method == .head { response.body = ByteBuffer() }
-        return response
+        return answer.map { [request] answer in
+            var response = answer
+            corsPolicy?.decorate(&response, for: request)
+            if request.method == .head { response.body = ByteBuffer() }
+            return response
+        }
     }
 
-    private func serve(_ request: GatewayRequest, on route: CompiledRoute) async -> GatewayResponse {
+    /// The body limit, authentication (in a task, when the deployment has
+    /// any), authorization, transformations, then the backend.
+    private func serve(_ request: GatewayRequest, on route: CompiledRoute, eventLoop: any EventLoop) -> EventLoopFuture<GatewayResponse> {
         if request.body.readableBytes > maxBodyBytes
             || (request.headers[.contentLength].flatMap { Int($0) } ?? 0) > maxBodyBytes {
-            return .error(.contentTooLarge, "the request body is larger than \(maxBodyBytes) bytes")
+            return eventLoop.makeSucceededFuture(.error(.contentTooLarge, "the request body is larger than \(maxBodyBytes) bytes"))
         }
-        var context = RequestContext(request: request)
-        if let authenticator {
+        guard let authenticator else {
+            var context = RequestContext(request: request)
+            return authorizeAndForward(&context, on: route, eventLoop: eventLoop)
+        }
+        return eventLoop.makeFutureWithTask { () async -> GatewayResponse in
+            var context = RequestContext(request: request)
             let outcome = await authenticator.authenticate(&context)
             switch (outcome, route.authorization) {
             case (.accepted(let principal), _): context.request.principal = principal
             case (_, .anonymous): break
             case (.missing(let refusal), _), (.rejected(let refusal), _): return refusal
             }
+            let answer = self.authorizeAndForward(&context, on: route, eventLoop: eventLoop)
+            return (try? await answer.get()) ?? .error(.internalServerError, "no answer")
         }
+    }
+
+    private func authorizeAndForward(_ context: inout RequestContext, on route: CompiledRoute, eventLoop: any EventLoop) -> EventLoopFuture<GatewayResponse> {
         if case .anyOf(let allowed) = route.authorization,
            allowed.isDisjoint(with: context.request.principal?.scopes ?? []) {
-            return .error(.forbidden, "none of the caller's scopes is allowed here")
+            return eventLoop.makeSucceededFuture(.error(.forbidden, "none of the caller's scopes is allowed here"))
         }
         if let transformation = route.requestHeaders {
             var headers = context.request.headers
@@ -124,12 +149,15 @@ final class CompiledDeployment: Sendable {
             transformation.apply(to: &query, context: &context)
             context.setQuery(query)
         }
-        var response = await route.backend.respond(to: context.request)
-        if let transformation = route.responseHeaders {
+        let answer = route.backend.respond(to: context.request, on: eventLoop)
+        guard let transformation = route.responseHeaders else { return answer }
+        return answer.map { [context] answer in
+            var context = context
+            var response = answer
             var headers = response.headers
             transformation.apply(to: &headers, context: &context)
             response.headers = headers
+            return response
         }
-        return response
     }
 }

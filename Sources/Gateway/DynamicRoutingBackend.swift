@@ -1,3 +1,4 @@
+import NIOCore
 /// `DYNAMIC_ROUTING_BACKEND`: picks one of several backends from a context
 /// variable (`selectionSource: {type: SINGLE, selector: "request.headers[x]"}`).
 ///
@@ -108,15 +109,28 @@ struct DynamicRoutingBackend: GatewayBackend {
     let backends: [any GatewayBackend]
 
     func respond(to request: GatewayRequest) async -> GatewayResponse {
+        let (request, backend) = choose(request)
+        guard let backend else { return Self.noBackend }
+        return await backend.respond(to: request)
+    }
+
+    func respond(to request: GatewayRequest, on eventLoop: any EventLoop) -> EventLoopFuture<GatewayResponse> {
+        let (request, backend) = choose(request)
+        guard let backend else { return eventLoop.makeSucceededFuture(Self.noBackend) }
+        return backend.respond(to: request, on: eventLoop)
+    }
+
+    static var noBackend: GatewayResponse { .error(.notFound, "no backend for this request") }
+
+    /// The backend the selector's value picks (nil: none and no default), and
+    /// the request as the selector left it.
+    private func choose(_ request: GatewayRequest) -> (GatewayRequest, (any GatewayBackend)?) {
         var context = RequestContext(request: request)
         let value = selector.value(in: &context)
         var chosen: Int?
         if let value {
             chosen = exact[value] ?? wildcards.first(where: { $0.0.matches(value) })?.1
         }
-        guard let index = chosen ?? defaultIndex else {
-            return .error(.notFound, "no backend for this request")
-        }
-        return await backends[index].respond(to: context.request)
+        return (context.request, (chosen ?? defaultIndex).map { backends[$0] })
     }
 }

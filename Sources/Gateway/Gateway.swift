@@ -234,4 +234,10 @@ public struct DeploymentMatch: Sendable {
     public func handle(_ request: GatewayRequest) async -> GatewayResponse {
         await deployment.handle(request, routePath: routePath)
     }
+
+    /// Serves `request` with the answer on `eventLoop`, without leaving it
+    /// when no part of the route has to wait (see `GatewayBackend`).
+    public func handle(_ request: GatewayRequest, on eventLoop: any EventLoop) -> EventLoopFuture<GatewayResponse> {
+        deployment.handle(request, routePath: routePath, on: eventLoop)
+    }
 }

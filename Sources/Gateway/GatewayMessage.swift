@@ -93,4 +93,14 @@ public struct Principal: Sendable, Equatable {
 /// `FunctionBackend` module, a plugin).
 public protocol GatewayBackend: Sendable {
     func respond(to request: GatewayRequest) async -> GatewayResponse
+    /// The same answer, on `eventLoop`. The default runs `respond(to:)` in a
+    /// task; a backend that can often answer without leaving the loop (a
+    /// warm function) does so here.
+    func respond(to request: GatewayRequest, on eventLoop: any EventLoop) -> EventLoopFuture<GatewayResponse>
+}
+
+extension GatewayBackend {
+    public func respond(to request: GatewayRequest, on eventLoop: any EventLoop) -> EventLoopFuture<GatewayResponse> {
+        eventLoop.makeFutureWithTask { await self.respond(to: request) }
+    }
 }

@@ -95,7 +95,8 @@ public final class FDKConnection: Sendable {
         let channel = try await ClientBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    // The headers are the runtime's own and ones the server's parser already checked.
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(ResponseCollector())
                 }
             }
@@ -104,10 +105,18 @@ public final class FDKConnection: Sendable {
     }
 
     /// Makes one call; the outcome, never a thrown error, so the caller maps it.
-    /// One hop to the channel's event loop per call: the write, the timeout
-    /// and its cancellation all happen there, with no thread woken for them.
     public func call(_ request: FDKRequest, timeout: Duration) async -> CallOutcome {
+        // `get()` cannot fail: `callOnEventLoop` maps every failure to an outcome.
+        (try? await callOnEventLoop(request, timeout: timeout).get()) ?? .receiveError("no outcome")
+    }
+
+    /// Makes one call and completes on the connection's event loop: the
+    /// write, the timeout and its cancellation all happen there, with no
+    /// thread woken for them (none at all when called on that loop, as the
+    /// gateway's warm path does). A timeout or a broken connection closes it.
+    public func callOnEventLoop(_ request: FDKRequest, timeout: Duration) -> EventLoopFuture<CallOutcome> {
         var headers = HTTPHeaders()
+        headers.reserveCapacity(request.headers.count + 4)
         for (name, value) in request.headers { headers.add(name: name, value: value) }
         headers.replaceOrAdd(name: "Fn-Call-Id", value: request.callID)
         headers.replaceOrAdd(name: "Fn-Deadline", value: CallHeaders.deadline(request.deadline))
@@ -115,36 +124,27 @@ public final class FDKConnection: Sendable {
         headers.replaceOrAdd(name: "Host", value: "localhost")
         let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/call", headers: headers)
         let channel = self.channel
-        do {
-            let response = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<FDKResponse, any Error>) in
-                channel.eventLoop.execute {
-                    let promise = channel.eventLoop.makePromise(of: FDKResponse.self)
-                    let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
-                        promise.fail(CallTimedOut())
-                    }
-                    promise.futureResult.whenComplete { result in
-                        timer.cancel()
-                        continuation.resume(with: result)
-                    }
-                    guard let collector = try? channel.pipeline.syncOperations.handler(type: ResponseCollector.self) else {
-                        promise.fail(ConnectionClosed())
-                        return
-                    }
-                    collector.pending = promise
-                    channel.write(HTTPClientRequestPart.head(head), promise: nil)
-                    channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil)
-                    channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenFailure { promise.fail($0) }
-                }
+        let loop = channel.eventLoop
+        let promise = loop.makePromise(of: FDKResponse.self)
+        let send: @Sendable () -> Void = {
+            guard let collector = try? channel.pipeline.syncOperations.handler(type: ResponseCollector.self) else {
+                promise.fail(ConnectionClosed())
+                return
             }
-            return CallOutcome.map(response)
-        } catch is CallTimedOut {
+            collector.expect(promise, by: .now() + .nanoseconds(timeout.nanoseconds), on: loop)
+            channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil)
+            channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenFailure { promise.fail($0) }
+        }
+        if loop.inEventLoop { send() } else { loop.execute(send) }
+        return promise.futureResult.map(CallOutcome.map).recover { [self] error in
             close()
-            return .timedOut
-        } catch {
-            close()
-            return .receiveError("\(error)")
+            return error is CallTimedOut ? .timedOut : .receiveError("\(error)")
         }
     }
+
+    /// The event loop the connection's I/O runs on.
+    public var eventLoop: any EventLoop { channel.eventLoop }
 
     public func close() {
         channel.close(promise: nil)
@@ -190,12 +190,45 @@ struct ConnectionClosed: Error, CustomStringConvertible {
     var description: String { "the function closed the connection before answering" }
 }
 
-/// Collects one response at a time and completes the pending promise.
+/// Collects one response at a time and completes the pending promise, or
+/// fails it with `CallTimedOut` past its deadline.
 final class ResponseCollector: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
-    var pending: EventLoopPromise<FDKResponse>?
+    private var pending: EventLoopPromise<FDKResponse>?
     private var head: HTTPResponseHead?
     private var body: ByteBuffer?
+    /// The pending call's deadline.
+    private var deadline: NIODeadline?
+    /// One timer per connection, re-armed lazily: a call that ends in time
+    /// cancels nothing, so a steady stream of calls schedules about one
+    /// timer per timeout period instead of one per call.
+    private var timer: (at: NIODeadline, task: Scheduled<Void>)?
+
+    /// The promise of the call just sent, due by `deadline`.
+    func expect(_ promise: EventLoopPromise<FDKResponse>, by deadline: NIODeadline, on loop: any EventLoop) {
+        pending = promise
+        self.deadline = deadline
+        if let timer, timer.at <= deadline { return }
+        timer?.task.cancel()
+        arm(at: deadline, on: loop)
+    }
+
+    private func arm(at deadline: NIODeadline, on loop: any EventLoop) {
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        timer = (deadline, loop.scheduleTask(deadline: deadline) { bound.value.timerFired(on: loop) })
+    }
+
+    private func timerFired(on loop: any EventLoop) {
+        timer = nil
+        guard let promise = pending, let deadline else { return }
+        if deadline <= .now() {
+            pending = nil
+            self.deadline = nil
+            promise.fail(CallTimedOut())
+        } else {
+            arm(at: deadline, on: loop)
+        }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -207,6 +240,7 @@ final class ResponseCollector: ChannelInboundHandler {
         case .end:
             if let head, let promise = pending {
                 pending = nil
+                deadline = nil
                 promise.succeed(FDKResponse(status: Int(head.status.code), headers: head.headers, body: body ?? ByteBuffer()))
             }
             head = nil

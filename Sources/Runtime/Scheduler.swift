@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Limits of the whole runtime.
@@ -63,7 +64,17 @@ public struct InvocationResult: Sendable {
 /// killed; a crash gives 502 and the container is replaced; a start-up
 /// failure reaches every waiting caller, and a function that keeps failing to
 /// start is backed off.
-public actor Scheduler {
+///
+/// All state sits behind one lock, held only for bookkeeping (never across
+/// I/O): a warm call takes the lock twice, once to take an idle container and
+/// once to give it back, with no actor hop, so the gateway's event loops can
+/// serve warm calls without leaving the thread (`invokeWarm`).
+///
+/// `@unchecked Sendable`: every stored `var` is read and written only inside
+/// `lock.withLock` (the methods marked "lock held" are called only from
+/// there, and none of them takes the lock or awaits); every `let` is Sendable.
+public final class Scheduler: @unchecked Sendable {
+    private let lock = NIOLock()
     let driver: any ContainerDriver
     let options: SchedulerOptions
     let trace: InvocationTrace?
@@ -114,7 +125,9 @@ public actor Scheduler {
 
     /// A function's containers and waiting calls; a class, so one dictionary
     /// lookup per operation reaches it (specs hash their whole settings).
-    final class Pool {
+    /// `@unchecked Sendable`: a lease carries it across threads, but its
+    /// `var`s are touched only under the scheduler's lock.
+    final class Pool: @unchecked Sendable {
         let metrics: SchedulerMetrics.Function
         init(metrics: SchedulerMetrics.Function) { self.metrics = metrics }
         /// This pool's hot containers as last counted in its function's gauge.
@@ -142,7 +155,7 @@ public actor Scheduler {
         var prewarmPending = false
     }
 
-    /// The pool of `spec`, made on first use. Pools of one function (old and
+    /// The pool of `spec`, made on first use (lock held). Pools of one function (old and
     /// new settings) share its metric objects, so its gauge counts both.
     private func pool(_ spec: FunctionSpec) -> Pool {
         if let pool = pools[spec] { return pool }
@@ -168,47 +181,159 @@ public actor Scheduler {
 
     // MARK: Invoke
 
+    /// A container taken for one call; given back by `complete`.
+    struct Lease: Sendable {
+        let spec: FunctionSpec
+        let pool: Pool
+        let hot: Hot
+        let cold: Bool
+        /// When the call arrived.
+        let arrived: ContinuousClock.Instant
+        /// How long it waited for the container.
+        let wait: Duration
+    }
+
+    /// What `admit` decided for a call.
+    private enum Admission {
+        case leased(Lease)
+        /// No idle container: wait for one (`enqueue`).
+        case wait(Pool)
+        case refused(InvocationResult)
+        /// `invokeWarm` only: no idle container, nothing changed.
+        case notWarm
+    }
+
     /// Calls `spec` with `request`. Never throws: every failure is a status
     /// (502, 503 with Retry-After, 504) and a reason in the body.
     public func invoke(_ spec: FunctionSpec, request: FDKRequest) async -> InvocationResult {
-        guard accepting else { return unavailable("the runtime is shutting down") }
-        inFlight += 1
-        defer { inFlight -= 1 }
-        let started = ContinuousClock.now
-        // One lookup per call: the pool stays while it has calls, busy or waiting.
-        let pool = pool(spec)
-        pool.keepAlive?.callArrived(at: started, busy: pool.busy)
-        let acquired = await acquire(spec, pool: pool)
-        let wait = ContinuousClock.now - started
-        let hot: Hot
-        let cold: Bool
-        let metrics = pool.metrics
-        metrics.queueWait.recordNanoseconds(wait.nanoseconds)
-        switch acquired {
-        case .failure(.overloaded(let reason)):
-            metrics.countCall(outcome: .unavailable, cold: false)
-            return unavailable(reason)
-        case .failure(.shuttingDown):
-            metrics.countCall(outcome: .unavailable, cold: false)
-            return unavailable("the runtime is shutting down")
-        case .failure(.startup(let error)):
-            let status = (error as? ContainerError).map { if case .startupTimeout = $0 { 504 } else { 502 } } ?? 502
-            let result = InvocationResult(status: status, headers: [("Content-Type", "text/plain")], body: ByteBuffer(string: "\(error)\n"),
-                                          cold: true, containerID: nil, wait: wait)
-            metrics.countCall(outcome: .startFailure, cold: true)
-            record(spec, result, duration: .zero)
+        let arrived = ContinuousClock.now
+        let lease: Lease
+        switch lock.withLock({ admit(spec, at: arrived, preferring: nil, mayWait: true) }) {
+        case .leased(let leased):
+            lease = leased
+        case .refused(let result):
             return result
-        case .success(let (h, c)):
-            hot = h
-            cold = c
+        case .notWarm:
+            return unavailable("no container")  // unreachable: mayWait is true
+        case .wait(let pool):
+            let waited: Result<Hot, StartFailure> = await withCheckedContinuation { continuation in
+                lock.withLock { enqueue(spec, pool: pool, continuation: continuation) }
+            }
+            let wait = ContinuousClock.now - arrived
+            switch waited {
+            case .success(let hot):
+                pool.metrics.queueWait.recordNanoseconds(wait.nanoseconds)
+                lease = Lease(spec: spec, pool: pool, hot: hot, cold: true, arrived: arrived, wait: wait)
+            case .failure(let failure):
+                lock.withLock { inFlight -= 1 }
+                return failed(spec, pool: pool, failure, wait: wait)
+            }
         }
+        let callStarted = ContinuousClock.now
+        let outcome = await lease.hot.connection.call(Self.call(request, for: spec), timeout: spec.timeout)
+        return complete(lease, outcome: outcome, callStarted: callStarted)
+    }
+
+    /// The warm path for a caller on an event loop (the gateway): when `spec`
+    /// has an idle container, the call made on it, its result delivered on
+    /// `eventLoop`; nil when there is none (use `invoke`, which queues and
+    /// starts containers). A container whose connection runs on `eventLoop`
+    /// is preferred, so that the call needs no thread hop.
+    public func invokeWarm(_ spec: FunctionSpec, request: FDKRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InvocationResult>? {
+        let arrived = ContinuousClock.now
+        let lease: Lease
+        switch lock.withLock({ admit(spec, at: arrived, preferring: eventLoop, mayWait: false) }) {
+        case .leased(let leased): lease = leased
+        case .refused(let result): return eventLoop.makeSucceededFuture(result)
+        case .wait, .notWarm: return nil
+        }
+        let callStarted = ContinuousClock.now
+        return lease.hot.connection.callOnEventLoop(Self.call(request, for: spec), timeout: spec.timeout)
+            .hop(to: eventLoop)
+            .map { outcome in self.complete(lease, outcome: outcome, callStarted: callStarted) }
+    }
+
+    /// The call as sent: its deadline from the function's timeout.
+    private static func call(_ request: FDKRequest, for spec: FunctionSpec) -> FDKRequest {
         var call = request
         call.deadline = Date() + Double(spec.timeout.components.seconds)
-        let callStarted = ContinuousClock.now
-        let outcome = await hot.connection.call(call, timeout: spec.timeout)
+        return call
+    }
+
+    /// Lock held. Takes an idle container (the most recently used; one on
+    /// `loop` among the top few when given), or says the call must wait, or
+    /// refuses it (shutting down, backing off, queue full).
+    private func admit(_ spec: FunctionSpec, at arrived: ContinuousClock.Instant, preferring loop: (any EventLoop)?, mayWait: Bool) -> Admission {
+        guard accepting else { return .refused(unavailable("the runtime is shutting down")) }
+        // One lookup per call: the pool stays while it has calls, busy or waiting.
+        guard let pool = mayWait ? pool(spec) : pools[spec] else { return .notWarm }
+        guard let hot = popIdle(pool, preferring: loop) else {
+            guard mayWait else { return .notWarm }
+            pool.keepAlive?.callArrived(at: arrived, busy: pool.busy)
+            if let until = pool.backoffUntil, ContinuousClock.now < until, let error = pool.lastFailure, pool.total == 0 {
+                return .refused(failed(spec, pool: pool, .startup(error), wait: .zero))
+            }
+            guard pool.waiters.count < options.maxQueuedCalls else {
+                return .refused(failed(spec, pool: pool, .overloaded("\(spec.app)/\(spec.name): \(pool.waiters.count) calls already wait; try again later"), wait: .zero))
+            }
+            inFlight += 1
+            return .wait(pool)
+        }
+        pool.keepAlive?.callArrived(at: arrived, busy: pool.busy - 1)
+        inFlight += 1
+        let wait = ContinuousClock.now - arrived
+        pool.metrics.queueWait.recordNanoseconds(wait.nanoseconds)
+        return .leased(Lease(spec: spec, pool: pool, hot: hot, cold: false, arrived: arrived, wait: wait))
+    }
+
+    /// Lock held. An idle container made busy, or nil; dead ones (dockerd
+    /// restarted, OOM...) are discarded on the way.
+    private func popIdle(_ pool: Pool, preferring loop: (any EventLoop)?) -> Hot? {
+        if let loop, pool.idle.count > 1 {
+            // Among the few most recently used, one on the caller's loop.
+            for index in pool.idle.indices.reversed().prefix(4) where pool.idle[index].connection.eventLoop === loop {
+                let hot = pool.idle.remove(at: index)
+                if hot.connection.isActive { return markBusy(hot, pool) }
+                discard(hot)
+                break
+            }
+        }
+        while let hot = pool.idle.popLast() {
+            if hot.connection.isActive { return markBusy(hot, pool) }
+            discard(hot)
+        }
+        return nil
+    }
+
+    private func markBusy(_ hot: Hot, _ pool: Pool) -> Hot {
+        pool.busy += 1
+        pool.updateHot()
+        return hot
+    }
+
+    /// Lock held. Queues a call with no idle container: it gets the next one
+    /// to come free or to start, unless one came free since `admit`.
+    private func enqueue(_ spec: FunctionSpec, pool: Pool, continuation: CheckedContinuation<Result<Hot, StartFailure>, Never>) {
+        if accepting, let hot = popIdle(pool, preferring: nil) {
+            continuation.resume(returning: .success(hot))
+            return
+        }
+        nextWaiterID += 1
+        pool.waiters.append(Waiter(id: nextWaiterID, continuation: continuation))
+        launchIfNeeded(spec)
+        scheduleQueueTimeout(spec, id: nextWaiterID)
+    }
+
+    /// Gives the lease's container back and turns the call's outcome into
+    /// the caller's result, with its metrics and trace entry.
+    private func complete(_ lease: Lease, outcome: CallOutcome, callStarted: ContinuousClock.Instant) -> InvocationResult {
         let duration = ContinuousClock.now - callStarted
-        release(hot, spec: spec, pool: pool, broken: outcome.containerIsBroken || !hot.connection.isActive)
-        let result: InvocationResult
+        let hot = lease.hot, cold = lease.cold, wait = lease.wait
+        lock.withLock {
+            release(hot, spec: lease.spec, pool: lease.pool, broken: outcome.containerIsBroken || !hot.connection.isActive)
+            inFlight -= 1
+        }
+        var result: InvocationResult
         switch outcome {
         case .success(let status, let headers, let body):
             result = InvocationResult(status: status, headers: headers, body: body, cold: cold, containerID: hot.container.id, wait: wait)
@@ -219,14 +344,35 @@ public actor Scheduler {
         case .receiveError(let reason):
             result = failure(502, "error receiving function response: \(reason)", cold: cold, hot: hot, wait: wait)
         case .timedOut:
-            result = failure(504, "timed out after \(spec.timeout)", cold: cold, hot: hot, wait: wait)
+            result = failure(504, "timed out after \(lease.spec.timeout)", cold: cold, hot: hot, wait: wait)
         }
-        var timed = result
-        timed.callDuration = duration
+        result.callDuration = duration
+        let metrics = lease.pool.metrics
         metrics.call.recordNanoseconds(duration.nanoseconds)
         metrics.countCall(outcome: Self.outcomeLabel(outcome), cold: cold)
-        record(spec, timed, duration: duration)
-        return timed
+        record(lease.spec, result, duration: duration)
+        return result
+    }
+
+    /// The result of a call that got no container.
+    private func failed(_ spec: FunctionSpec, pool: Pool, _ failure: StartFailure, wait: Duration) -> InvocationResult {
+        let metrics = pool.metrics
+        metrics.queueWait.recordNanoseconds(wait.nanoseconds)
+        switch failure {
+        case .overloaded(let reason):
+            metrics.countCall(outcome: .unavailable, cold: false)
+            return unavailable(reason)
+        case .shuttingDown:
+            metrics.countCall(outcome: .unavailable, cold: false)
+            return unavailable("the runtime is shutting down")
+        case .startup(let error):
+            let status = (error as? ContainerError).map { if case .startupTimeout = $0 { 504 } else { 502 } } ?? 502
+            let result = InvocationResult(status: status, headers: [("Content-Type", "text/plain")], body: ByteBuffer(string: "\(error)\n"),
+                                          cold: true, containerID: nil, wait: wait)
+            metrics.countCall(outcome: .startFailure, cold: true)
+            record(spec, result, duration: .zero)
+            return result
+        }
     }
 
     static func outcomeLabel(_ outcome: CallOutcome) -> SchedulerMetrics.Function.Outcome {
@@ -253,34 +399,7 @@ public actor Scheduler {
                                             durationMS: duration.milliseconds, memoryMB: spec.memoryMB, status: result.status))
     }
 
-    /// A hot container for one call: an idle one (the most recently used), or
-    /// the next one to become free or to start.
-    private func acquire(_ spec: FunctionSpec, pool: Pool) async -> Result<(Hot, Bool), StartFailure> {
-        while let hot = pool.idle.popLast() {
-            if hot.connection.isActive {
-                pool.busy += 1
-                pool.updateHot()
-                return .success((hot, false))
-            }
-            discard(hot)  // died while idle (dockerd restarted, OOM...)
-        }
-        if let until = pool.backoffUntil, ContinuousClock.now < until, let error = pool.lastFailure, pool.total == 0 {
-            return .failure(.startup(error))
-        }
-        guard pool.waiters.count < options.maxQueuedCalls else {
-            return .failure(.overloaded("\(spec.app)/\(spec.name): \(pool.waiters.count) calls already wait; try again later"))
-        }
-        nextWaiterID += 1
-        let id = nextWaiterID
-        let waited: Result<Hot, StartFailure> = await withCheckedContinuation { continuation in
-            pool.waiters.append(Waiter(id: id, continuation: continuation))
-            launchIfNeeded(spec)
-            scheduleQueueTimeout(spec, id: id)
-        }
-        return waited.map { ($0, true) }
-    }
-
-    /// Launches containers while waiting calls outnumber those starting,
+    /// Lock held. Launches containers while waiting calls outnumber those starting,
     /// within the function's maximum and the memory budget (evicting other
     /// functions' least recently used idle containers when memory is short).
     private func launchIfNeeded(_ spec: FunctionSpec) {
@@ -297,7 +416,7 @@ public actor Scheduler {
         }
     }
 
-    /// True when `memoryMB` more fits the budget, after evicting idle
+    /// Lock held. True when `memoryMB` more fits the budget, after evicting idle
     /// containers of other functions, least recently used first.
     private func makeRoom(_ memoryMB: Int, except spec: FunctionSpec) -> Bool {
         while usedMemoryMB + memoryMB > options.memoryBudgetMB {
@@ -311,14 +430,15 @@ public actor Scheduler {
             let hot = pools[key]!.idle.remove(at: index)  // a class: removed in place
             pools[key]!.updateHot()
             discard(hot)
-            evictions += 1
+            evictionCount += 1
             metrics.evictions.increment()
         }
         return true
     }
 
+    private var evictionCount = 0
     /// Containers stopped to make room for others.
-    public private(set) var evictions = 0
+    public var evictions: Int { lock.withLock { evictionCount } }
 
     private func launch(_ spec: FunctionSpec) async {
         let driver = self.driver
@@ -331,9 +451,10 @@ public actor Scheduler {
             result = .failure(error)
         }
         if case .success = result { pools[spec]?.metrics.startup.recordNanoseconds((ContinuousClock.now - launched).nanoseconds) }
-        started(spec, result)
+        lock.withLock { started(spec, result) }
     }
 
+    /// Lock held.
     private func started(_ spec: FunctionSpec, _ result: Result<Hot, any Error>) {
         let pool = pool(spec)
         pool.starting -= 1
@@ -363,7 +484,7 @@ public actor Scheduler {
         }
     }
 
-    /// Gives a free container to the first waiting call, or makes it idle.
+    /// Lock held. Gives a free container to the first waiting call, or makes it idle.
     private func hand(_ hot: Hot, spec: FunctionSpec, pool: Pool) {
         var hot = hot
         defer { pool.updateHot() }
@@ -380,6 +501,7 @@ public actor Scheduler {
         if reaperDeadline.map({ hot.expires < $0 }) ?? true { armReaper() }
     }
 
+    /// Lock held.
     private func release(_ hot: Hot, spec: FunctionSpec, pool: Pool, broken: Bool) {
         pool.busy -= 1
         pool.updateHot()
@@ -400,14 +522,14 @@ public actor Scheduler {
             let unload = keepAlive.unloads
             Task {
                 try? await Task.sleep(until: prewarmAt, clock: .continuous)
-                self.prewarm(spec, unload: unload)
+                self.lock.withLock { self.prewarm(spec, unload: unload) }
             }
             return
         }
         hand(hot, spec: spec, pool: pool)
     }
 
-    /// Starts the container the keep-alive policy expects the next call to
+    /// Lock held. Starts the container the keep-alive policy expects the next call to
     /// need, unless a call came first or a later unload has its own timer.
     private func prewarm(_ spec: FunctionSpec, unload: UInt64) {
         guard let pool = pools[spec], let keepAlive = pool.keepAlive, keepAlive.unloads == unload else { return }
@@ -430,10 +552,11 @@ public actor Scheduler {
         let wait = wait ?? options.maxQueueWait
         Task {
             try? await Task.sleep(for: wait)
-            self.expireWaiter(spec, id: id)
+            self.lock.withLock { self.expireWaiter(spec, id: id) }
         }
     }
 
+    /// Lock held.
     private func expireWaiter(_ spec: FunctionSpec, id: UInt64) {
         guard let pool = pools[spec], let index = pool.waiters.firstIndex(where: { $0.id == id }) else { return }
         // A caller a starting container will serve waits for that start (its
@@ -452,13 +575,13 @@ public actor Scheduler {
     private func scheduleRetry(_ spec: FunctionSpec, at instant: ContinuousClock.Instant) {
         Task {
             try? await Task.sleep(until: instant, clock: .continuous)
-            self.launchIfNeeded(spec)
+            self.lock.withLock { self.launchIfNeeded(spec) }
         }
     }
 
     // MARK: Idle timeouts
 
-    /// One task sleeps until the earliest idle deadline, reaps, and re-arms.
+    /// Lock held. One task sleeps until the earliest idle deadline, reaps, and re-arms.
     private func armReaper() {
         reaper?.cancel()
         reaperDeadline = nextIdleDeadline()
@@ -466,7 +589,7 @@ public actor Scheduler {
         reaper = Task {
             try? await Task.sleep(until: next, clock: .continuous)
             guard !Task.isCancelled else { return }
-            self.reap()
+            self.lock.withLock { self.reap() }
         }
     }
 
@@ -475,6 +598,7 @@ public actor Scheduler {
         pools.flatMap { spec, pool in pool.idle.dropLast(max(0, spec.provisioned - pool.busy - pool.starting)).map(\.expires) }.min()
     }
 
+    /// Lock held.
     private func reap() {
         let now = ContinuousClock.now
         for (spec, pool) in pools {
@@ -499,8 +623,10 @@ public actor Scheduler {
 
     /// Starts the provisioned containers of `spec` (kept hot at all times).
     public func provision(_ spec: FunctionSpec) {
-        _ = pool(spec)
-        launchIfNeeded(spec)
+        lock.withLock {
+            _ = pool(spec)
+            launchIfNeeded(spec)
+        }
     }
 
     /// Removes containers an earlier instance of this runtime left behind.
@@ -515,10 +641,12 @@ public actor Scheduler {
     public func shutdown(grace: Duration = .seconds(10)) async {
         stopAccepting()
         let deadline = ContinuousClock.now + grace
-        while inFlight > 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        reaper?.cancel()
-        let idle = pools.values.flatMap(\.idle)
-        pools = [:]
+        while lock.withLock({ inFlight }) > 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        let idle = lock.withLock {
+            reaper?.cancel()
+            defer { pools = [:] }
+            return pools.values.flatMap(\.idle)
+        }
         for hot in idle { hot.connection.close() }
         await withTaskGroup(of: Void.self) { group in
             for hot in idle { group.addTask { [driver] in try? await driver.remove(hot.container) } }
@@ -529,21 +657,25 @@ public actor Scheduler {
     /// The first step of a shutdown: new calls and those waiting for a
     /// container get 503; calls in flight go on.
     public func stopAccepting() {
-        accepting = false
-        for pool in pools.values {
-            let waiters = pool.waiters
-            pool.waiters = []
-            waiters.forEach { $0.continuation.resume(returning: .failure(.shuttingDown)) }
+        lock.withLock {
+            accepting = false
+            for pool in pools.values {
+                let waiters = pool.waiters
+                pool.waiters = []
+                waiters.forEach { $0.continuation.resume(returning: .failure(.shuttingDown)) }
+            }
         }
     }
 
     /// Hot containers per function (idle + busy), for metrics and tests.
     public func hotContainers() -> [String: Int] {
-        var counts: [String: Int] = [:]
-        for (spec, pool) in pools { counts["\(spec.app)/\(spec.name)", default: 0] += pool.idle.count + pool.busy }
-        return counts
+        lock.withLock {
+            var counts: [String: Int] = [:]
+            for (spec, pool) in pools { counts["\(spec.app)/\(spec.name)", default: 0] += pool.idle.count + pool.busy }
+            return counts
+        }
     }
 
     /// IDs of idle containers of `spec`, least recently used first.
-    public func idleContainers(_ spec: FunctionSpec) -> [String] { pools[spec]?.idle.map(\.container.id) ?? [] }
+    public func idleContainers(_ spec: FunctionSpec) -> [String] { lock.withLock { pools[spec]?.idle.map(\.container.id) ?? [] } }
 }

@@ -33,15 +33,28 @@ struct FnrtResponder: HTTPResponder {
         let started = ContinuousClock.now
         var request = request
         let response = await route(&request, context: context)
-        // The access log: one line per request, with Hummingbird's request id.
-        if context.logger.logLevel <= .info {
-            let micros = (ContinuousClock.now - started) / .microseconds(1)
-            context.logger.info("\(request.method) \(request.uri.path) \(response.status.code)", metadata: [
-                "client": .string(context.remoteAddress?.ipAddress ?? "-"),
-                "us": .stringConvertible(Int(micros)),
-            ])
-        }
+        Self.logAccess(context.logger, method: request.method, path: request.uri.path, status: response.status,
+                       client: context.remoteAddress?.ipAddress, since: started)
         return response
+    }
+
+    /// The access log: one line per request, with a request id (the
+    /// logger's, else a new one).
+    static func logAccess(_ logger: Logger, method: HTTPRequest.Method, path: String, status: HTTPResponse.Status,
+                          client: String?, since started: ContinuousClock.Instant) {
+        guard logger.logLevel <= .info else { return }
+        let micros = (ContinuousClock.now - started) / .microseconds(1)
+        var metadata: Logger.Metadata = ["client": .string(client ?? "-"), "us": .stringConvertible(Int(micros))]
+        if logger[metadataKey: "hb.request.id"] == nil { metadata["hb.request.id"] = .stringConvertible(RequestID()) }
+        logger.info("\(method) \(path) \(status.code)", metadata: metadata)
+    }
+
+    /// True for the paths the server itself answers (`reservedPrefixes`);
+    /// the rest are the deployments'. `path` may carry a query.
+    static func isServerPath(_ path: String) -> Bool {
+        let path = path.prefix { $0 != "?" }
+        let first = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true).first ?? ""
+        return first == "v2" || first == "invoke" || first == "t" || path == "/metrics" || path == "/health"
     }
 
     private func route(_ request: inout Request, context: Context) async -> Response {
@@ -196,7 +209,8 @@ struct FnrtResponder: HTTPResponder {
         response(.error(.unauthorized, "a bearer token is required", headers: [.wwwAuthenticate: "Bearer"]))
     }
 
-    static var tooLarge: Response { response(.error(.contentTooLarge, "request body too large")) }
+    static var tooLarge: Response { response(tooLargeAnswer) }
+    static var tooLargeAnswer: GatewayResponse { .error(.contentTooLarge, "request body too large") }
 
     static var crossOrigin: Response { response(.error(.forbidden, "cross-origin requests to the management API are refused")) }
 }

@@ -64,11 +64,15 @@ public struct FnrtServer: Sendable {
     public func run(registry: RegistryClient, until stop: (@Sendable () async -> Void)? = nil,
                     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let parts = try assemble(registry: registry)
+        let gateway = parts.responder.gateway, maxBodyBytes = configuration.maxBodyBytes, logger = logger
         // Past twice the body limit (at least 1 MiB more), the connection is closed.
         let cap = max(2 * configuration.maxBodyBytes, configuration.maxBodyBytes + (1 << 20))
         var app = Application(
             responder: parts.responder,
-            server: .http1(configuration: .init(additionalChannelHandlers: [RequestBodyCap(limit: cap)])),
+            server: .http1(configuration: .init(additionalChannelHandlers: [
+                RequestBodyCap(limit: cap),
+                DeploymentChannelHandler(gateway: gateway, maxBodyBytes: maxBodyBytes, serverName: "fnrt", logger: logger),
+            ])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "fnrt"),
             services: [parts.runtime],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
@@ -123,7 +127,7 @@ struct StopAccepting: Service {
 
     func run() async throws {
         try? await gracefulShutdown()
-        await scheduler.stopAccepting()
+        scheduler.stopAccepting()
     }
 }
 

@@ -27,6 +27,10 @@ final class StoreFunctionResolver: FunctionResolver {
         try cache.withLock({ $0.specs[reference] }) != nil || store.resolveFunction(reference) != nil
     }
 
+    func resolvedNow(_ reference: String) -> FunctionSpec? {
+        cache.withLock { $0.specs[reference] }
+    }
+
     func resolve(_ reference: String) async throws -> FunctionSpec? {
         let (generation, cached) = cache.withLock { ($0.generation, $0.specs[reference]) }
         if let cached { return cached }

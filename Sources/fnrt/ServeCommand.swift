@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ImageStore
 import Logging
+import NIOCore
 import Runtime
 import Server
 
@@ -48,10 +49,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env FNRT_LOG_LEVEL).")
     var logLevel: String?
 
+    @Option(help: "Event loop threads serving HTTP and the functions' sockets (env FNRT_EVENT_LOOPS; default: one per CPU core).")
+    var eventLoops: Int?
+
     @OptionGroup var registry: RegistryOptions
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
+        // Before anything makes the event loops (the HTTP server's and the functions' connections).
+        if let loops = eventLoops ?? environment["FNRT_EVENT_LOOPS"].flatMap({ Int($0) }) {
+            guard loops > 0 else { throw ValidationError("--event-loops \(loops): at least 1") }
+            NIOSingletons.groupLoopCountSuggestion = loops
+        }
         let level = Logger.Level(rawValue: logLevel ?? environment["FNRT_LOG_LEVEL"] ?? "info") ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -91,7 +91,7 @@ struct SchedulerTests {
         async let long = invoke(scheduler, function, "900")
         let (first, last) = await (short, long)
         #expect(first.containerID != last.containerID)
-        #expect(await scheduler.idleContainers(function) == [first.containerID!, last.containerID!])
+        #expect(scheduler.idleContainers(function) == [first.containerID!, last.containerID!])
         let next = await invoke(scheduler, function, "1")
         #expect(next.containerID == last.containerID, "the most recently used container takes the call")
         #expect(!next.cold)
@@ -105,8 +105,8 @@ struct SchedulerTests {
         let result = await invoke(scheduler, function, "idle")
         #expect(result.status == 200)
         let idleSince = ContinuousClock.now
-        #expect(await scheduler.idleContainers(function).count == 1)
-        let stopped = await eventually(within: .seconds(10)) { await scheduler.idleContainers(function).isEmpty }
+        #expect(scheduler.idleContainers(function).count == 1)
+        let stopped = await eventually(within: .seconds(10)) { scheduler.idleContainers(function).isEmpty }
         let after = ContinuousClock.now - idleSince
         #expect(stopped && after >= .seconds(1) && after < .seconds(2), "stopped \(after) after it went idle; deadline 1 s")
         #expect(try await eventually { try await driver.list().isEmpty }, "and removed")
@@ -127,14 +127,14 @@ struct SchedulerTests {
         function.idleTimeout = .seconds(60)
         for _ in 0..<2 {
             #expect(await invoke(scheduler, function, "learn").status == 200)
-            #expect(await scheduler.idleContainers(function).count == 1, "not learned yet: the function's own idle timeout keeps it")
+            #expect(scheduler.idleContainers(function).count == 1, "not learned yet: the function's own idle timeout keeps it")
             try await Task.sleep(for: .seconds(7))
         }
         #expect(await invoke(scheduler, function, "learned").status == 200)
         let ended = ContinuousClock.now
-        #expect(await scheduler.hotContainers()["tests/hello", default: 0] == 0, "unloaded right after the call")
+        #expect(scheduler.hotContainers()["tests/hello", default: 0] == 0, "unloaded right after the call")
         let startsBefore = driver.starts.withLock { $0 }
-        let prewarmed = await eventually(within: .seconds(12)) { await scheduler.idleContainers(function).count == 1 }
+        let prewarmed = await eventually(within: .seconds(12)) { scheduler.idleContainers(function).count == 1 }
         let after = ContinuousClock.now - ended
         #expect(prewarmed && after > .seconds(4), "pre-warmed \(after) after the call (window: 5.4 s)")
         #expect(driver.starts.withLock { $0 } == startsBefore + 1)
@@ -149,11 +149,11 @@ struct SchedulerTests {
         async let one = invoke(scheduler, a, "100")
         async let two = invoke(scheduler, a, "300")
         _ = await (one, two)
-        #expect(await scheduler.hotContainers()["tests/sleep"] == 2)
+        #expect(scheduler.hotContainers()["tests/sleep"] == 2)
         let other = await invoke(scheduler, spec("hello"), "b")
         #expect(other.status == 200)
-        #expect(await scheduler.evictions == 1)
-        #expect(await scheduler.hotContainers()["tests/sleep"] == 1)
+        #expect(scheduler.evictions == 1)
+        #expect(scheduler.hotContainers()["tests/sleep"] == 1)
         await scheduler.shutdown()
     }
 
@@ -251,10 +251,10 @@ struct SchedulerTests {
         var function = spec("hello")
         function.provisioned = 1
         function.idleTimeout = .seconds(1)
-        await scheduler.provision(function)
-        #expect(await eventually(within: .seconds(60)) { await scheduler.idleContainers(function).count == 1 })
+        scheduler.provision(function)
+        #expect(await eventually(within: .seconds(60)) { scheduler.idleContainers(function).count == 1 })
         try await Task.sleep(for: .milliseconds(2500))
-        #expect(await scheduler.idleContainers(function).count == 1)
+        #expect(scheduler.idleContainers(function).count == 1)
         let result = await invoke(scheduler, function, "warm")
         #expect(result.status == 200 && !result.cold)
         await scheduler.shutdown()
@@ -334,12 +334,12 @@ struct SchedulerMetricsTests {
         // The old settings' container, started first, then held busy (40 s) while the new settings get theirs.
         #expect(await invoke(scheduler, old, "10").status == 200)
         let long = Task { [old] in await invoke(scheduler, old, "40000") }
-        #expect(await eventually(within: .seconds(60)) { await scheduler.idleContainers(old).isEmpty && hot() == 1 }, "\(hot())")
+        #expect(await eventually(within: .seconds(60)) { scheduler.idleContainers(old).isEmpty && hot() == 1 }, "\(hot())")
         #expect(await invoke(scheduler, new, "10").status == 200)
         #expect(hot() == 2, "the old container is still busy")
         // Then the old one idles out; a warm call to the new one leaves the count right.
         #expect(await long.value.status == 200)
-        #expect(await eventually(within: .seconds(30)) { await scheduler.idleContainers(old).isEmpty && hot() == 1 }, "\(hot())")
+        #expect(await eventually(within: .seconds(30)) { scheduler.idleContainers(old).isEmpty && hot() == 1 }, "\(hot())")
         #expect(await invoke(scheduler, new, "10").status == 200)
         #expect(hot() == 1)
         await scheduler.shutdown()

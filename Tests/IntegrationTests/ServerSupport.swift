@@ -134,3 +134,39 @@ func runOffPool(_ arguments: [String]) async throws -> (Int32, String, String) {
         }
     }
 }
+
+/// `body` on a thread of its own (a blocking exchange with the in-process server).
+func runOffPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}
+
+/// Sends `text` on a new TCP connection to the loopback `port` and returns
+/// all that comes back until the server closes it (at most 30 s).
+func exchange(port: Int, sending text: String) throws -> String {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
+    defer { close(fd) }
+    var timeout = timeval(tv_sec: 30, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw TestFailure("connect: \(errno)") }
+    let bytes = Array(text.utf8)
+    guard send(fd, bytes, bytes.count, 0) == bytes.count else { throw TestFailure("send: \(errno)") }
+    var received: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = recv(fd, &buffer, buffer.count, 0)
+        if count == 0 { break }
+        guard count > 0 else { throw TestFailure("recv: \(errno) after \(String(decoding: received, as: UTF8.self))") }
+        received += buffer[..<count]
+    }
+    return String(decoding: received, as: UTF8.self)
+}

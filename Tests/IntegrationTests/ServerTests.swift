@@ -34,19 +34,64 @@ struct ServerTests {
         let server = try await RunningServer.start()
         try await server.register(app: "app", function: "echo", image: "fns/echo:test")
         _ = try await server.deploy("api", prefix: "/api", routes: [functionRoute("/items/{id}", ["POST"], function: "app/echo")])
-        let answer = try await server.request("POST", "/api/items/42?verbose=1", headers: [
-            ("Content-Type", "text/plain"), ("X-Trace", "abc"),
-            ("Fn-Call-Id", "forged"), ("Fn-Http-Method", "DELETE"), ("Fn-Http-Request-Url", "/forged"),
-        ], body: "payload")
-        #expect(answer.status == 200)
-        #expect(answer.body == "payload")
-        #expect(answer.header("X-Echo-Method") == "POST")
-        #expect(answer.header("X-Echo-Url") == "/api/items/42?verbose=1")
-        #expect(answer.header("X-Echo-Call-Id") != "forged")
-        #expect(answer.header("X-Echo-H-x-trace") == "abc")
-        #expect(answer.header("Content-Type") == "text/plain")
-        #expect(answer.header("X-Echo-Env-FN_APP_NAME") == "app")
+        // Cold (through a task), then warm (answered on the event loop): the same mapping.
+        for start in ["cold", "warm"] {
+            let answer = try await server.request("POST", "/api/items/42?verbose=1", headers: [
+                ("Content-Type", "text/plain"), ("X-Trace", "abc"),
+                ("Fn-Call-Id", "forged"), ("Fn-Http-Method", "DELETE"), ("Fn-Http-Request-Url", "/forged"),
+            ], body: "payload")
+            #expect(answer.status == 200, "\(start)")
+            #expect(answer.body == "payload", "\(start)")
+            #expect(answer.header("X-Echo-Method") == "POST", "\(start)")
+            #expect(answer.header("X-Echo-Url") == "/api/items/42?verbose=1", "\(start)")
+            #expect(answer.header("X-Echo-Call-Id") != "forged", "\(start)")
+            #expect(answer.header("X-Echo-H-x-trace") == "abc", "\(start)")
+            #expect(answer.header("Content-Type") == "text/plain", "\(start)")
+            #expect(answer.header("X-Echo-Env-FN_APP_NAME") == "app", "\(start)")
+            #expect(answer.header("Server") == "fnrt" && answer.header("Date") != nil, "\(start)")
+        }
         try await server.stop()
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrderWhicheverPathServesThem() async throws {
+        let server = try await RunningServer.start()
+        try await server.register(app: "acmeapp", function: "acme-func", image: "fns/hello:test")
+        _ = try await server.deploy("marketing", prefix: "/marketing", routes: [functionRoute("/hello", function: "acmeapp/acme-func")])
+        // On one connection, sent at once: a cold function call (a task), the
+        // server's own /health (Hummingbird), a stock 404 of the deployment,
+        // then a warm call (the event loop) that asks to close.
+        let sent = ["GET /marketing/hello HTTP/1.1\r\nHost: t\r\n\r\n",
+                    "GET /health HTTP/1.1\r\nHost: t\r\n\r\n",
+                    "GET /marketing/nothing HTTP/1.1\r\nHost: t\r\n\r\n",
+                    "GET /marketing/hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"].joined()
+        let received = try await runOffPool { try exchange(port: server.port, sending: sent) }
+        let statuses = received.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+        #expect(statuses == ["200", "200", "404", "200"], "\(received)")
+        let order = ["Hello, world!", #"{"status":"ok"}"#, "no route for /nothing", "Hello, world!"]
+        var rest = received[...]
+        for expected in order {
+            guard let found = rest.range(of: expected) else { Issue.record("\(expected) missing or out of order in \(received)"); break }
+            rest = rest[found.upperBound...]
+        }
+        #expect(received.hasSuffix("Hello, world!\n"), "the server closed the connection after the last answer")
+        try await server.stop()
+    }
+
+    @Test func aWarmGatewayCallInFlightFinishesOnShutdown() async throws {
+        let server = try await RunningServer.start()
+        try await server.register(app: "ops", function: "nap", image: "fns/sleep:test")
+        _ = try await server.deploy("ops", prefix: "/ops", routes: [functionRoute("/nap", ["POST"], function: "ops/nap")])
+        #expect(try await server.request("POST", "/ops/nap", body: "10").body == "slept 10 ms\n")
+        let slow = Task { try await server.request("POST", "/ops/nap", body: "2000") }
+        let inFlight = try await eventually(within: .seconds(20)) {
+            try await server.request("GET", "/metrics").body.contains(#"fnrt_queue_wait_seconds_count{function="ops/nap"} 2"#)
+        }
+        #expect(inFlight, "the slow call reached the container")
+        try await server.stop()
+        let answer = try await slow.value
+        #expect(answer.status == 200)
+        #expect(answer.body == "slept 2000 ms\n", "the call in flight finishes")
+        #expect(try containers(of: server.home).isEmpty)
     }
 
     @Test func anInvalidSpecIsRefusedWithEveryProblemAndTheServedOneStays() async throws {

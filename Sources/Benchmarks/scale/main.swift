@@ -68,7 +68,7 @@ let oneRun = await measure(scheduler) { _ in spec(0) }
 let one = summary(oneRun.total), oneScheduling = summary(oneRun.scheduling)
 
 // 1,000 registered, 200 hot: start one container for each of the first 200.
-for i in 0..<functions { await scheduler.provision(spec(i)) }
+for i in 0..<functions { scheduler.provision(spec(i)) }
 let started = ContinuousClock.now
 await withTaskGroup(of: Void.self) { group in
     for batch in stride(from: 0, to: hot, by: 8) {
@@ -82,7 +82,7 @@ let order = (0..<calls).map { _ in Int.random(in: 0..<hot, using: &generator) }
 for i in 0..<hot { _ = await scheduler.invoke(spec(i), request: request) }
 let manyRun = await measure(scheduler) { spec(order[$0]) }
 let many = summary(manyRun.total), manyScheduling = summary(manyRun.scheduling)
-let counts = await scheduler.hotContainers()
+let counts = scheduler.hotContainers()
 await scheduler.shutdown()
 try? FileManager.default.removeItem(atPath: home.path)
 
