@@ -1,6 +1,5 @@
 import HTTPTypes
 import NIOCore
-import NIOPosix
 
 /// One route, ready to serve: everything parsed at deploy time.
 final class CompiledRoute: Sendable {
@@ -58,23 +57,67 @@ final class CompiledDeployment: Sendable {
 
     /// Serves `incoming`, whose path is `prefix` + `routePath`.
     func handle(_ incoming: GatewayRequest, routePath: Substring) async -> GatewayResponse {
-        let loop = MultiThreadedEventLoopGroup.singleton.any()
-        // Never fails: every failure is a response.
-        return (try? await handle(incoming, routePath: routePath, on: loop).get()) ?? .error(.internalServerError, "no answer")
+        let request: GatewayRequest, route: CompiledRoute, corsPolicy: CORSPolicy?
+        switch admit(incoming, routePath: routePath) {
+        case .answered(let response): return response
+        case .refused(let response, let refused, let policy): return finish(response, for: refused, cors: policy)
+        case .routed(let routed, let matched, let policy): (request, route, corsPolicy) = (routed, matched, policy)
+        }
+        if let refusal = bodyLimitRefusal(request) { return finish(refusal, for: request, cors: corsPolicy) }
+        var context = RequestContext(request: request)
+        if let authenticator {
+            let outcome = await authenticator.authenticate(&context)
+            switch (outcome, route.authorization) {
+            case (.accepted(let principal), _): context.request.principal = principal
+            case (_, .anonymous): break
+            case (.missing(let refusal), _), (.rejected(let refusal), _): return finish(refusal, for: request, cors: corsPolicy)
+            }
+        }
+        if let refusal = authorizeAndTransform(&context, on: route) { return finish(refusal, for: request, cors: corsPolicy) }
+        let response = await route.backend.respond(to: context.request)
+        return finish(transformed(response, on: route, context: context), for: request, cors: corsPolicy)
     }
 
-    /// Serves `incoming` with the answer on `eventLoop`. What needs no
-    /// waiting runs right here (policies, routing, a backend that can answer
-    /// on the loop, such as a warm function); authentication and backends
-    /// that must wait run in a task.
+    /// Serves `incoming` with the answer on `eventLoop`. With no
+    /// authentication to wait for, the policies and the routing run right
+    /// here and the backend answers on the loop when it can (a warm
+    /// function); a deployment with authentication is served in a task.
     func handle(_ incoming: GatewayRequest, routePath: Substring, on eventLoop: any EventLoop) -> EventLoopFuture<GatewayResponse> {
+        if authenticator != nil {
+            return eventLoop.makeFutureWithTask { await self.handle(incoming, routePath: routePath) }
+        }
+        let request: GatewayRequest, route: CompiledRoute, corsPolicy: CORSPolicy?
+        switch admit(incoming, routePath: routePath) {
+        case .answered(let response): return eventLoop.makeSucceededFuture(response)
+        case .refused(let response, let refused, let policy): return eventLoop.makeSucceededFuture(finish(response, for: refused, cors: policy))
+        case .routed(let routed, let matched, let policy): (request, route, corsPolicy) = (routed, matched, policy)
+        }
+        var context = RequestContext(request: request)
+        if let refusal = bodyLimitRefusal(request) ?? authorizeAndTransform(&context, on: route) {
+            return eventLoop.makeSucceededFuture(finish(refusal, for: request, cors: corsPolicy))
+        }
+        return route.backend.respond(to: context.request, on: eventLoop).map { [context] response in
+            self.finish(self.transformed(response, on: route, context: context), for: request, cors: corsPolicy)
+        }
+    }
+
+    private enum Admission {
+        /// Answered before routing (429, a CORS preflight).
+        case answered(GatewayResponse)
+        /// Routed to no route (404, 405), with the CORS policy that decorates the answer.
+        case refused(GatewayResponse, GatewayRequest, CORSPolicy?)
+        case routed(GatewayRequest, CompiledRoute, CORSPolicy?)
+    }
+
+    /// Rate limiting, CORS preflight and routing.
+    private func admit(_ incoming: GatewayRequest, routePath: Substring) -> Admission {
         var request = incoming
         request.routePath = routePath.isEmpty ? "/" : String(routePath)
         request.pathParameters = [:]
         request.principal = nil
 
         if let rateLimiter, let wait = rateLimiter.acquire(clientAddress: request.clientAddress) {
-            return eventLoop.makeSucceededFuture(.error(.tooManyRequests, "too many requests", headers: [.retryAfter: String(wait)]))
+            return .answered(.error(.tooManyRequests, "too many requests", headers: [.retryAfter: String(wait)]))
         }
 
         let segments = Router.segments(of: routePath)
@@ -84,60 +127,41 @@ final class CompiledDeployment: Sendable {
             case .route(let index, _), .methodNotAllowed(_, let index): policy = routes[index].cors
             case .notFound: policy = nil
             }
-            if let policy { return eventLoop.makeSucceededFuture(policy.preflight(request)) }
+            if let policy { return .answered(policy.preflight(request)) }
         }
 
-        let answer: EventLoopFuture<GatewayResponse>
-        let corsPolicy: CORSPolicy?
         switch router.match(method: request.method.rawValue, segments: segments) {
         case .notFound:
-            corsPolicy = cors
-            answer = eventLoop.makeSucceededFuture(.error(.notFound, "no route for \(request.routePath)"))
+            return .refused(.error(.notFound, "no route for \(request.routePath)"), request, cors)
         case .methodNotAllowed(let allow, let index):
-            corsPolicy = routes[index].cors
-            answer = eventLoop.makeSucceededFuture(.error(.methodNotAllowed, "method \(request.method.rawValue) is not allowed here", headers: [.allow: allow]))
+            return .refused(.error(.methodNotAllowed, "method \(request.method.rawValue) is not allowed here", headers: [.allow: allow]),
+                            request, routes[index].cors)
         case .route(let index, let values):
             let route = routes[index]
-            corsPolicy = route.cors
             for (name, value) in zip(route.parameterNames, values) { request.pathParameters[name] = value }
-            answer = serve(request, on: route, eventLoop: eventLoop)
-        }
-        return answer.map { [request] answer in
-            var response = answer
-            corsPolicy?.decorate(&response, for: request)
-            if request.method == .head { response.body = ByteBuffer() }
-            return response
+            return .routed(request, route, route.cors)
         }
     }
 
-    /// The body limit, authentication (in a task, when the deployment has
-    /// any), authorization, transformations, then the backend.
-    private func serve(_ request: GatewayRequest, on route: CompiledRoute, eventLoop: any EventLoop) -> EventLoopFuture<GatewayResponse> {
-        if request.body.readableBytes > maxBodyBytes
-            || (request.headers[.contentLength].flatMap { Int($0) } ?? 0) > maxBodyBytes {
-            return eventLoop.makeSucceededFuture(.error(.contentTooLarge, "the request body is larger than \(maxBodyBytes) bytes"))
-        }
-        guard let authenticator else {
-            var context = RequestContext(request: request)
-            return authorizeAndForward(&context, on: route, eventLoop: eventLoop)
-        }
-        return eventLoop.makeFutureWithTask { () async -> GatewayResponse in
-            var context = RequestContext(request: request)
-            let outcome = await authenticator.authenticate(&context)
-            switch (outcome, route.authorization) {
-            case (.accepted(let principal), _): context.request.principal = principal
-            case (_, .anonymous): break
-            case (.missing(let refusal), _), (.rejected(let refusal), _): return refusal
-            }
-            let answer = self.authorizeAndForward(&context, on: route, eventLoop: eventLoop)
-            return (try? await answer.get()) ?? .error(.internalServerError, "no answer")
-        }
+    /// The CORS headers of the actual response; no body for HEAD.
+    private func finish(_ answer: GatewayResponse, for request: GatewayRequest, cors: CORSPolicy?) -> GatewayResponse {
+        var response = answer
+        cors?.decorate(&response, for: request)
+        if request.method == .head { response.body = ByteBuffer() }
+        return response
     }
 
-    private func authorizeAndForward(_ context: inout RequestContext, on route: CompiledRoute, eventLoop: any EventLoop) -> EventLoopFuture<GatewayResponse> {
+    private func bodyLimitRefusal(_ request: GatewayRequest) -> GatewayResponse? {
+        guard request.body.readableBytes > maxBodyBytes
+            || (request.headers[.contentLength].flatMap { Int($0) } ?? 0) > maxBodyBytes else { return nil }
+        return .error(.contentTooLarge, "the request body is larger than \(maxBodyBytes) bytes")
+    }
+
+    /// `ANY_OF` scopes (403), then the request header and query transformations.
+    private func authorizeAndTransform(_ context: inout RequestContext, on route: CompiledRoute) -> GatewayResponse? {
         if case .anyOf(let allowed) = route.authorization,
            allowed.isDisjoint(with: context.request.principal?.scopes ?? []) {
-            return eventLoop.makeSucceededFuture(.error(.forbidden, "none of the caller's scopes is allowed here"))
+            return .error(.forbidden, "none of the caller's scopes is allowed here")
         }
         if let transformation = route.requestHeaders {
             var headers = context.request.headers
@@ -149,15 +173,17 @@ final class CompiledDeployment: Sendable {
             transformation.apply(to: &query, context: &context)
             context.setQuery(query)
         }
-        let answer = route.backend.respond(to: context.request, on: eventLoop)
+        return nil
+    }
+
+    /// The response header transformations.
+    private func transformed(_ answer: GatewayResponse, on route: CompiledRoute, context: RequestContext) -> GatewayResponse {
         guard let transformation = route.responseHeaders else { return answer }
-        return answer.map { [context] answer in
-            var context = context
-            var response = answer
-            var headers = response.headers
-            transformation.apply(to: &headers, context: &context)
-            response.headers = headers
-            return response
-        }
+        var context = context
+        var response = answer
+        var headers = response.headers
+        transformation.apply(to: &headers, context: &context)
+        response.headers = headers
+        return response
     }
 }

@@ -112,8 +112,15 @@ public final class Scheduler: @unchecked Sendable {
 
     struct Waiter {
         let id: UInt64
-        let continuation: CheckedContinuation<Result<Hot, StartFailure>, Never>
-        let since = ContinuousClock.now
+        /// Resumed with a lease on the container it gets, or with its refusal.
+        let continuation: CheckedContinuation<Admission, Never>
+        /// When the call arrived.
+        let since: ContinuousClock.Instant
+
+        /// Lock held. Refuses the call for `failure`.
+        func refuse(_ failure: StartFailure, by scheduler: Scheduler, spec: FunctionSpec, pool: Pool) {
+            continuation.resume(returning: .refused(scheduler.failed(spec, pool: pool, failure, wait: ContinuousClock.now - since)))
+        }
     }
 
     /// Why a call got no container.
@@ -194,7 +201,7 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// What `admit` decided for a call.
-    private enum Admission {
+    enum Admission: Sendable {
         case leased(Lease)
         /// No idle container: wait for one (`enqueue`).
         case wait(Pool)
@@ -207,27 +214,26 @@ public final class Scheduler: @unchecked Sendable {
     /// (502, 503 with Retry-After, 504) and a reason in the body.
     public func invoke(_ spec: FunctionSpec, request: FDKRequest) async -> InvocationResult {
         let arrived = ContinuousClock.now
+        var admission = lock.withLock { admit(spec, at: arrived, preferring: nil, mayWait: false) }
+        if case .notWarm = admission {
+            // No idle container: decided again and, if it must wait, queued
+            // under the same lock, so no container can come free in between.
+            admission = await withCheckedContinuation { continuation in
+                lock.withLock {
+                    let admission = admit(spec, at: arrived, preferring: nil, mayWait: true)
+                    guard case .wait(let pool) = admission else { return continuation.resume(returning: admission) }
+                    nextWaiterID += 1
+                    pool.waiters.append(Waiter(id: nextWaiterID, continuation: continuation, since: arrived))
+                    launchIfNeeded(spec)
+                    scheduleQueueTimeout(spec, id: nextWaiterID)
+                }
+            }
+        }
         let lease: Lease
-        switch lock.withLock({ admit(spec, at: arrived, preferring: nil, mayWait: true) }) {
-        case .leased(let leased):
-            lease = leased
-        case .refused(let result):
-            return result
-        case .notWarm:
-            return unavailable("no container")  // unreachable: mayWait is true
-        case .wait(let pool):
-            let waited: Result<Hot, StartFailure> = await withCheckedContinuation { continuation in
-                lock.withLock { enqueue(spec, pool: pool, continuation: continuation) }
-            }
-            let wait = ContinuousClock.now - arrived
-            switch waited {
-            case .success(let hot):
-                pool.metrics.queueWait.recordNanoseconds(wait.nanoseconds)
-                lease = Lease(spec: spec, pool: pool, hot: hot, cold: true, arrived: arrived, wait: wait)
-            case .failure(let failure):
-                lock.withLock { inFlight -= 1 }
-                return failed(spec, pool: pool, failure, wait: wait)
-            }
+        switch admission {
+        case .leased(let leased): lease = leased
+        case .refused(let result): return result
+        case .wait, .notWarm: return unavailable("no container")  // never: waiting calls get a lease or a refusal
         }
         let callStarted = ContinuousClock.now
         let outcome = await lease.hot.connection.call(Self.call(request, for: spec), timeout: spec.timeout)
@@ -261,8 +267,9 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// Lock held. Takes an idle container (the most recently used; one on
-    /// `loop` among the top few when given), or says the call must wait, or
-    /// refuses it (shutting down, backing off, queue full).
+    /// `loop` among the top few when given), or says the call must wait
+    /// (`mayWait`; the caller queues it) or that none is idle, or refuses it
+    /// (shutting down, backing off, queue full).
     private func admit(_ spec: FunctionSpec, at arrived: ContinuousClock.Instant, preferring loop: (any EventLoop)?, mayWait: Bool) -> Admission {
         guard accepting else { return .refused(unavailable("the runtime is shutting down")) }
         // One lookup per call: the pool stays while it has calls, busy or waiting.
@@ -276,14 +283,18 @@ public final class Scheduler: @unchecked Sendable {
             guard pool.waiters.count < options.maxQueuedCalls else {
                 return .refused(failed(spec, pool: pool, .overloaded("\(spec.app)/\(spec.name): \(pool.waiters.count) calls already wait; try again later"), wait: .zero))
             }
-            inFlight += 1
             return .wait(pool)
         }
         pool.keepAlive?.callArrived(at: arrived, busy: pool.busy - 1)
+        return .leased(lease(hot, spec: spec, pool: pool, cold: false, arrived: arrived))
+    }
+
+    /// Lock held. A lease on `hot` (already counted busy) for a call that arrived at `arrived`.
+    private func lease(_ hot: Hot, spec: FunctionSpec, pool: Pool, cold: Bool, arrived: ContinuousClock.Instant) -> Lease {
         inFlight += 1
         let wait = ContinuousClock.now - arrived
         pool.metrics.queueWait.recordNanoseconds(wait.nanoseconds)
-        return .leased(Lease(spec: spec, pool: pool, hot: hot, cold: false, arrived: arrived, wait: wait))
+        return Lease(spec: spec, pool: pool, hot: hot, cold: cold, arrived: arrived, wait: wait)
     }
 
     /// Lock held. An idle container made busy, or nil; dead ones (dockerd
@@ -309,19 +320,6 @@ public final class Scheduler: @unchecked Sendable {
         pool.busy += 1
         pool.updateHot()
         return hot
-    }
-
-    /// Lock held. Queues a call with no idle container: it gets the next one
-    /// to come free or to start, unless one came free since `admit`.
-    private func enqueue(_ spec: FunctionSpec, pool: Pool, continuation: CheckedContinuation<Result<Hot, StartFailure>, Never>) {
-        if accepting, let hot = popIdle(pool, preferring: nil) {
-            continuation.resume(returning: .success(hot))
-            return
-        }
-        nextWaiterID += 1
-        pool.waiters.append(Waiter(id: nextWaiterID, continuation: continuation))
-        launchIfNeeded(spec)
-        scheduleQueueTimeout(spec, id: nextWaiterID)
     }
 
     /// Gives the lease's container back and turns the call's outcome into
@@ -355,7 +353,7 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// The result of a call that got no container.
-    private func failed(_ spec: FunctionSpec, pool: Pool, _ failure: StartFailure, wait: Duration) -> InvocationResult {
+    func failed(_ spec: FunctionSpec, pool: Pool, _ failure: StartFailure, wait: Duration) -> InvocationResult {
         let metrics = pool.metrics
         metrics.queueWait.recordNanoseconds(wait.nanoseconds)
         switch failure {
@@ -478,7 +476,7 @@ public final class Scheduler: @unchecked Sendable {
             // The reason reaches every caller waiting for this function.
             let waiters = pool.waiters
             pool.waiters = []
-            waiters.forEach { $0.continuation.resume(returning: .failure(.startup(error))) }
+            waiters.forEach { $0.refuse(.startup(error), by: self, spec: spec, pool: pool) }
             // Provisioned containers are tried again once the backoff is over.
             if spec.provisioned > pool.total, let until = pool.backoffUntil { scheduleRetry(spec, at: until) }
         }
@@ -491,7 +489,7 @@ public final class Scheduler: @unchecked Sendable {
         if !pool.waiters.isEmpty {
             let waiter = pool.waiters.removeFirst()
             pool.busy += 1
-            waiter.continuation.resume(returning: .success(hot))
+            waiter.continuation.resume(returning: .leased(lease(hot, spec: spec, pool: pool, cold: true, arrived: waiter.since)))
             return
         }
         hot.lastUsed = .now
@@ -569,7 +567,7 @@ public final class Scheduler: @unchecked Sendable {
         }
         let waiter = pool.waiters.remove(at: index)
         let reason = index < pool.starting ? "no container started in \(options.maxStartWait)" : "no container became free in \(options.maxQueueWait)"
-        waiter.continuation.resume(returning: .failure(.overloaded("\(spec.app)/\(spec.name): \(reason)")))
+        waiter.refuse(.overloaded("\(spec.app)/\(spec.name): \(reason)"), by: self, spec: spec, pool: pool)
     }
 
     private func scheduleRetry(_ spec: FunctionSpec, at instant: ContinuousClock.Instant) {
@@ -659,10 +657,10 @@ public final class Scheduler: @unchecked Sendable {
     public func stopAccepting() {
         lock.withLock {
             accepting = false
-            for pool in pools.values {
+            for (spec, pool) in pools {
                 let waiters = pool.waiters
                 pool.waiters = []
-                waiters.forEach { $0.continuation.resume(returning: .failure(.shuttingDown)) }
+                waiters.forEach { $0.refuse(.shuttingDown, by: self, spec: spec, pool: pool) }
             }
         }
     }
