@@ -62,6 +62,7 @@ public final class OCIDriver: ContainerDriver {
         let function = "\(spec.app)/\(spec.name)"
         let (manifest, image) = try store.image(spec.image)
         let rootfs = try await onOwnThread { [unpacker] in try unpacker.rootfs(for: manifest.layers).path }
+        try Self.makeMountPoints(in: rootfs)
 
         let id = prefix + UUID().uuidString.lowercased().prefix(12)
         let iofs = "\(iofsRoot)/\(id)"
@@ -88,6 +89,18 @@ public final class OCIDriver: ContainerDriver {
             try? await remove(container)
             if error is ContainerError { throw error }
             throw ContainerError.launch(function: function, reason: "\(error)")
+        }
+    }
+
+    /// The top-level mount points of the runtime spec, made in the (shared,
+    /// cached) root filesystem before any runtime runs on it. crun makes a
+    /// missing one itself, and two starts of one image at once then race
+    /// ("cannot mkdir `proc`: File exists"). `mkdir` never follows a symlink
+    /// an image put there (EEXIST), and the runtime mounts through them safely.
+    public static func makeMountPoints(in rootfs: String) throws {
+        for name in ["proc", "dev", "sys", "tmp"] {
+            let path = "\(rootfs)/\(name)"
+            guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw StoreError.io(path: path, operation: "create", errno: errno) }
         }
     }
 

@@ -376,4 +376,22 @@ struct OCIRuntimeChoiceTests {
         }
         #expect(OCIDriver.crunAcceptsCgroups(root: root) == accepts)
     }
+
+    /// Mount points made before the runtime runs, by any number of starts at
+    /// once (crun making them itself raced: "cannot mkdir `proc`: File
+    /// exists"), never through a symlink the image put there.
+    @Test func mountPointsAreMadeOnceAndNeverThroughASymlink() async throws {
+        let rootfs = temporaryDirectory("rootfs"), outside = temporaryDirectory("outside")
+        #expect(symlink(outside, "\(rootfs)/tmp") == 0)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 { group.addTask { try OCIDriver.makeMountPoints(in: rootfs) } }
+            try await group.waitForAll()
+        }
+        for name in ["proc", "dev", "sys"] {
+            var isDirectory: ObjCBool = false
+            #expect(FileManager.default.fileExists(atPath: "\(rootfs)/\(name)", isDirectory: &isDirectory) && isDirectory.boolValue, "\(name)")
+        }
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "\(rootfs)/tmp") == outside)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+    }
 }
