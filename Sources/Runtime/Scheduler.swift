@@ -327,10 +327,6 @@ public final class Scheduler: @unchecked Sendable {
     private func complete(_ lease: Lease, outcome: CallOutcome, callStarted: ContinuousClock.Instant) -> InvocationResult {
         let duration = ContinuousClock.now - callStarted
         let hot = lease.hot, cold = lease.cold, wait = lease.wait
-        lock.withLock {
-            release(hot, spec: lease.spec, pool: lease.pool, broken: outcome.containerIsBroken || !hot.connection.isActive)
-            inFlight -= 1
-        }
         var result: InvocationResult
         switch outcome {
         case .success(let status, let headers, let body):
@@ -345,14 +341,19 @@ public final class Scheduler: @unchecked Sendable {
             result = failure(504, "timed out after \(lease.spec.timeout)", cold: cold, hot: hot, wait: wait)
         }
         result.callDuration = duration
-        let metrics = lease.pool.metrics
-        metrics.call.recordNanoseconds(duration.nanoseconds)
-        metrics.countCall(outcome: Self.outcomeLabel(outcome), cold: cold)
+        lock.withLock {
+            release(hot, spec: lease.spec, pool: lease.pool, broken: outcome.containerIsBroken || !hot.connection.isActive)
+            inFlight -= 1
+            // The function's metric objects keep per-function state: under the lock too.
+            let metrics = lease.pool.metrics
+            metrics.call.recordNanoseconds(duration.nanoseconds)
+            metrics.countCall(outcome: Self.outcomeLabel(outcome), cold: cold)
+        }
         record(lease.spec, result, duration: duration)
         return result
     }
 
-    /// The result of a call that got no container.
+    /// Lock held. The result of a call that got no container.
     func failed(_ spec: FunctionSpec, pool: Pool, _ failure: StartFailure, wait: Duration) -> InvocationResult {
         let metrics = pool.metrics
         metrics.queueWait.recordNanoseconds(wait.nanoseconds)
@@ -448,8 +449,11 @@ public final class Scheduler: @unchecked Sendable {
         } catch {
             result = .failure(error)
         }
-        if case .success = result { pools[spec]?.metrics.startup.recordNanoseconds((ContinuousClock.now - launched).nanoseconds) }
-        lock.withLock { started(spec, result) }
+        let took = ContinuousClock.now - launched
+        lock.withLock {
+            if case .success = result { pools[spec]?.metrics.startup.recordNanoseconds(took.nanoseconds) }
+            started(spec, result)
+        }
     }
 
     /// Lock held.

@@ -20,7 +20,8 @@ struct SchedulerMetrics {
         evictions = Counter(label: "fnrt_evictions_total", dimensions: [], factory: factory)
     }
 
-    /// One function's metric objects.
+    /// One function's metric objects. Its own counts (`addHot`, `countCall`)
+    /// change only under the scheduler's lock.
     final class Function {
         let name: String
         let factory: any MetricsFactory
