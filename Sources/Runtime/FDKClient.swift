@@ -1,7 +1,9 @@
+import CLinux
 import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// A call to a function over its Unix socket.
 public struct FDKRequest: Sendable {
@@ -66,9 +68,9 @@ public enum CallOutcome: Sendable {
             let status = response.headers.first(name: "Fn-Http-Status").flatMap { Int($0) }.flatMap { (200...599).contains($0) ? $0 : nil } ?? 200
             var headers: [(String, String)] = []
             for (name, value) in response.headers {
-                if name.lowercased().hasPrefix("fn-http-h-") {
+                if name.utf8.count > 10, hasPrefixIgnoringCase(name, "fn-http-h-") {
                     headers.append((String(name.dropFirst("Fn-Http-H-".count)), value))
-                } else if name.lowercased() == "content-type" {
+                } else if name.utf8.count == 12, hasPrefixIgnoringCase(name, "content-type") {
                     headers.append(("Content-Type", value))
                 }
             }
@@ -79,6 +81,16 @@ public enum CallOutcome: Sendable {
             return .invalidResponse(status: response.status)
         }
     }
+}
+
+/// True when `text` starts with `prefix` (lower-case ASCII) in any case;
+/// no string is made (the warm path maps every header of every response).
+func hasPrefixIgnoringCase(_ text: String, _ prefix: StaticString) -> Bool {
+    var characters = text.utf8.makeIterator()
+    for expected in UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount) {
+        guard let byte = characters.next(), byte | 0x20 == expected || byte == expected else { return false }
+    }
+    return true
 }
 
 /// One persistent HTTP/1.1 connection to a function's socket, over SwiftNIO;
@@ -125,22 +137,22 @@ public final class FDKConnection: Sendable {
         let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/call", headers: headers)
         let channel = self.channel
         let loop = channel.eventLoop
-        let promise = loop.makePromise(of: FDKResponse.self)
+        let promise = loop.makePromise(of: CallOutcome.self)
         let send: @Sendable () -> Void = {
             guard let collector = try? channel.pipeline.syncOperations.handler(type: ResponseCollector.self) else {
-                promise.fail(ConnectionClosed())
+                promise.succeed(.receiveError(ConnectionClosed().description))
                 return
             }
             collector.expect(promise, by: .now() + .nanoseconds(timeout.nanoseconds), on: loop)
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
             channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil)
-            channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenFailure { promise.fail($0) }
+            channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenFailure { error in
+                channel.close(promise: nil)
+                promise.succeed(.receiveError("\(error)"))
+            }
         }
         if loop.inEventLoop { send() } else { loop.execute(send) }
-        return promise.futureResult.map(CallOutcome.map).recover { [self] error in
-            close()
-            return error is CallTimedOut ? .timedOut : .receiveError("\(error)")
-        }
+        return promise.futureResult
     }
 
     /// The event loop the connection's I/O runs on.
@@ -158,16 +170,49 @@ public final class FDKConnection: Sendable {
 /// date format style looks up the time zone; a new `ISO8601DateFormatter`
 /// per call was once a quarter of the gateway's CPU).
 public enum CallHeaders {
-    /// A random (version 4) UUID as text, from the system's generator.
+    /// A random (version 4) UUID as text (upper-case hex, as Foundation
+    /// writes it). The random bytes come from the system 4 KiB at a time, so
+    /// a call ID costs no system call (it cost two `getrandom` calls).
     public static func newCallID() -> String {
-        var random = SystemRandomNumberGenerator()
-        var bytes = (random.next() as UInt64, random.next() as UInt64)
+        var bytes = randomBytes.withLock { pool -> (UInt64, UInt64) in
+            if pool.next + 16 > pool.bytes.count {
+                pool.bytes.withUnsafeMutableBytes { buffer in
+                    var filled = 0
+                    while filled < buffer.count {
+                        let count = clinux_getrandom(buffer.baseAddress! + filled, buffer.count - filled)
+                        if count > 0 { filled += count } else if errno != EINTR { break }
+                    }
+                    // getrandom(2) never fails on Linux 3.17+; should it, the system generator fills the rest.
+                    var generator = SystemRandomNumberGenerator()
+                    while filled < buffer.count {
+                        buffer[filled] = generator.next()
+                        filled += 1
+                    }
+                }
+                pool.next = 0
+            }
+            defer { pool.next += 16 }
+            return pool.bytes.withUnsafeBytes { ($0.loadUnaligned(fromByteOffset: pool.next, as: UInt64.self),
+                                                 $0.loadUnaligned(fromByteOffset: pool.next + 8, as: UInt64.self)) }
+        }
         return withUnsafeMutableBytes(of: &bytes) { raw in
             raw[6] = raw[6] & 0x0F | 0x40  // version 4
             raw[8] = raw[8] & 0x3F | 0x80  // RFC 4122 variant
-            return UUID(uuid: raw.load(as: uuid_t.self)).uuidString
+            let hex = Array("0123456789ABCDEF".utf8)
+            return String(unsafeUninitializedCapacity: 36) { text in
+                var at = 0
+                for index in 0..<16 {
+                    if index == 4 || index == 6 || index == 8 || index == 10 { text[at] = UInt8(ascii: "-"); at += 1 }
+                    text[at] = hex[Int(raw[index] >> 4)]
+                    text[at + 1] = hex[Int(raw[index] & 0x0F)]
+                    at += 2
+                }
+                return at
+            }
         }
     }
+
+    private static let randomBytes = Mutex<(bytes: [UInt8], next: Int)>(([UInt8](repeating: 0, count: 4096), 4096))
 
     /// RFC 3339 in UTC with milliseconds, as Fn writes deadlines: `2026-11-25T21:04:05.123Z`.
     public static func deadline(_ date: Date) -> String {
@@ -185,16 +230,16 @@ public enum CallHeaders {
     }
 }
 
-struct CallTimedOut: Error {}
 struct ConnectionClosed: Error, CustomStringConvertible {
     var description: String { "the function closed the connection before answering" }
 }
 
-/// Collects one response at a time and completes the pending promise, or
-/// fails it with `CallTimedOut` past its deadline.
+/// Collects one response at a time and completes the pending call with its
+/// outcome; past the call's deadline, or when the connection breaks, the
+/// outcome says so and the connection is closed.
 final class ResponseCollector: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
-    private var pending: EventLoopPromise<FDKResponse>?
+    private var pending: EventLoopPromise<CallOutcome>?
     private var head: HTTPResponseHead?
     private var body: ByteBuffer?
     /// The pending call's deadline.
@@ -205,7 +250,7 @@ final class ResponseCollector: ChannelInboundHandler {
     private var timer: (at: NIODeadline, task: Scheduled<Void>)?
 
     /// The promise of the call just sent, due by `deadline`.
-    func expect(_ promise: EventLoopPromise<FDKResponse>, by deadline: NIODeadline, on loop: any EventLoop) {
+    func expect(_ promise: EventLoopPromise<CallOutcome>, by deadline: NIODeadline, on loop: any EventLoop) {
         pending = promise
         self.deadline = deadline
         if let timer, timer.at <= deadline { return }
@@ -220,14 +265,26 @@ final class ResponseCollector: ChannelInboundHandler {
 
     private func timerFired(on loop: any EventLoop) {
         timer = nil
-        guard let promise = pending, let deadline else { return }
+        guard pending != nil, let deadline else { return }
         if deadline <= .now() {
-            pending = nil
-            self.deadline = nil
-            promise.fail(CallTimedOut())
+            channel?.close(promise: nil)
+            complete(.timedOut)
         } else {
             arm(at: deadline, on: loop)
         }
+    }
+
+    private weak var channel: (any Channel)?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        channel = context.channel
+    }
+
+    private func complete(_ outcome: CallOutcome) {
+        guard let promise = pending else { return }
+        pending = nil
+        deadline = nil
+        promise.succeed(outcome)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -238,10 +295,8 @@ final class ResponseCollector: ChannelInboundHandler {
         case .body(var chunk):
             body?.writeBuffer(&chunk)
         case .end:
-            if let head, let promise = pending {
-                pending = nil
-                deadline = nil
-                promise.succeed(FDKResponse(status: Int(head.status.code), headers: head.headers, body: body ?? ByteBuffer()))
+            if let head {
+                complete(CallOutcome.map(FDKResponse(status: Int(head.status.code), headers: head.headers, body: body ?? ByteBuffer())))
             }
             head = nil
             body = nil
@@ -249,14 +304,12 @@ final class ResponseCollector: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        pending?.fail(ConnectionClosed())
-        pending = nil
+        complete(.receiveError(ConnectionClosed().description))
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        pending?.fail(error)
-        pending = nil
+        complete(.receiveError("\(error)"))
         context.close(promise: nil)
     }
 }

@@ -52,9 +52,11 @@ struct FnrtResponder: HTTPResponder {
     /// True for the paths the server itself answers (`reservedPrefixes`);
     /// the rest are the deployments'. `path` may carry a query.
     static func isServerPath(_ path: String) -> Bool {
-        let path = path.prefix { $0 != "?" }
-        let first = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true).first ?? ""
-        return first == "v2" || first == "invoke" || first == "t" || path == "/metrics" || path == "/health"
+        // On bytes, making no string: every request of the gateway's warm path asks.
+        let path = path.utf8.prefix { $0 != UInt8(ascii: "?") }
+        if path.elementsEqual("/metrics".utf8) || path.elementsEqual("/health".utf8) { return true }
+        let first = path.drop { $0 == UInt8(ascii: "/") }.prefix { $0 != UInt8(ascii: "/") }
+        return first.elementsEqual("v2".utf8) || first.elementsEqual("invoke".utf8) || first.elementsEqual("t".utf8)
     }
 
     private func route(_ request: inout Request, context: Context) async -> Response {

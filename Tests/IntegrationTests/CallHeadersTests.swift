@@ -12,9 +12,11 @@ struct CallHeadersTests {
     }
 
     @Test func callIDsAreDistinctVersion4UUIDs() {
+        // 1,000 IDs use the random bytes of several system calls.
         let ids = (0..<1000).map { _ in CallHeaders.newCallID() }
         #expect(Set(ids).count == ids.count)
-        for id in ids.prefix(20) {
+        for id in ids.prefix(20) + ids.suffix(20) {
+            #expect(UUID(uuidString: id)?.uuidString == id, "\(id)")
             let uuid = UUID(uuidString: id)
             #expect(uuid != nil, "\(id)")
             #expect(Array(id)[14] == "4", "version nibble of \(id)")

@@ -8,7 +8,7 @@ struct ServeCommandTests {
     /// Starts `fnrt serve` on an ephemeral port; returns the process, its base URL and its log file.
     func launch(home: FnrtHome) throws -> (Process, String, String) {
         let log = "\(home.path)/serve-\(UUID().uuidString.prefix(6)).log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "\(FunctionImages.binaries)/fnrt")
         process.arguments = ["serve", "--listen", "127.0.0.1:0", "--log-level", "warning"]
