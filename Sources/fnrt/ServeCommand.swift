@@ -63,7 +63,7 @@ struct Serve: AsyncParsableCommand {
         }
         let level = Logger.Level(rawValue: logLevel ?? environment["FNRT_LOG_LEVEL"] ?? "info") ?? .info
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = ServeLogHandler(label: label)
             handler.logLevel = level
             return handler
         }
