@@ -267,8 +267,8 @@ final class ResponseCollector: ChannelInboundHandler {
         timer = nil
         guard pending != nil, let deadline else { return }
         if deadline <= .now() {
+            complete(.timedOut)  // before the close, whose channelInactive would call it a broken connection
             channel?.close(promise: nil)
-            complete(.timedOut)
         } else {
             arm(at: deadline, on: loop)
         }
