@@ -305,6 +305,8 @@ final class ResponseCollector: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         complete(.receiveError(ConnectionClosed().description))
+        timer?.task.cancel()
+        timer = nil
         context.fireChannelInactive()
     }
 

@@ -103,8 +103,8 @@ public final class OCIDriver: ContainerDriver {
             var written = 0
             while written < bytes.count {
                 let count = write(fd, bytes.baseAddress! + written, bytes.count - written)
-                if count > 0 { written += count } else if errno != EINTR {
-                    throw StoreError.io(path: path, operation: "write", errno: errno)
+                if count > 0 { written += count } else if count == 0 || errno != EINTR {
+                    throw StoreError.io(path: path, operation: "write", errno: count == 0 ? EIO : errno)
                 }
             }
         }

@@ -232,7 +232,10 @@ public final class Scheduler: @unchecked Sendable {
         let lease: Lease
         switch admission {
         case .leased(let leased): lease = leased
-        case .refused(let result): return result
+        case .refused(let result):
+            // A failed start is traced (outside the lock: the trace writes a file); a 503 is not.
+            if result.cold { record(spec, result, duration: .zero) }
+            return result
         case .wait, .notWarm: return unavailable("no container")  // never: waiting calls get a lease or a refusal
         }
         let callStarted = ContinuousClock.now
@@ -369,7 +372,6 @@ public final class Scheduler: @unchecked Sendable {
             let result = InvocationResult(status: status, headers: [("Content-Type", "text/plain")], body: ByteBuffer(string: "\(error)\n"),
                                           cold: true, containerID: nil, wait: wait)
             metrics.countCall(outcome: .startFailure, cold: true)
-            record(spec, result, duration: .zero)
             return result
         }
     }

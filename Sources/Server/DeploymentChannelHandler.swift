@@ -14,8 +14,11 @@ import NIOHTTPTypes
 /// so answers keep the order of requests.
 ///
 /// One request at a time: while a deployment's answer is pending, parts
-/// read meanwhile wait here (and reading stops once some do); a graceful shutdown's quiesce
-/// event waits for the answer, so the connection closes after it.
+/// read meanwhile wait here (and reading stops once some do), and so do the
+/// events that would end the connection before the answer (the client's
+/// half-close, an error, a graceful shutdown's quiesce). A body over the
+/// limit is answered 413 at once and the connection closed; after an answer
+/// with `Connection: close`, nothing more is read.
 final class DeploymentChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -30,19 +33,30 @@ final class DeploymentChannelHandler: ChannelDuplexHandler, RemovableChannelHand
 
     private enum State {
         case idle
-        /// A deployment's request being read.
-        case collecting(head: HTTPRequest, match: DeploymentMatch, body: ByteBuffer?, tooLarge: Bool)
+        /// A deployment's request being read (its body in `body`).
+        case collecting(head: HTTPRequest, match: DeploymentMatch, started: ContinuousClock.Instant)
         /// Its answer pending.
         case answering
+        /// The connection is closing: nothing more is served.
+        case closing
+    }
+
+    /// An inbound event held while an answer is pending.
+    private enum Held {
+        case event(Any)
+        case error(any Error)
     }
 
     private var state = State.idle
+    /// The body of the request being collected: a property of its own, so
+    /// that appending to it never copies it.
+    private var body: ByteBuffer?
     /// Requests handed on to Hummingbird whose response has not ended yet.
     private var forwarded = 0
     /// Parts read while an answer was pending, served after it.
     private var pending: [HTTPRequestPart] = []
+    private var held: [Held] = []
     private var readHeld = false
-    private var quiesce: Any?
     private var date = HTTPDate()
 
     init(gateway: Gateway, maxBodyBytes: Int, serverName: String, logger: Logger) {
@@ -58,57 +72,80 @@ final class DeploymentChannelHandler: ChannelDuplexHandler, RemovableChannelHand
 
     private func read(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         switch (state, part) {
+        case (.closing, _):
+            break
         case (.answering, _):
             pending.append(part)
         case (.idle, .head(let head)):
             if forwarded == 0, let path = head.path, !FnrtResponder.isServerPath(path),
                let match = gateway.match(path: Self.pathOnly(path)) {
-                state = .collecting(head: head, match: match, body: nil, tooLarge: false)
+                let started = ContinuousClock.now
+                if (head.headerFields[.contentLength].flatMap { Int($0) } ?? 0) > limit(match) {
+                    return refuseTooLarge(head, started: started, context: context)
+                }
+                state = .collecting(head: head, match: match, started: started)
+                body = nil
             } else {
                 forwarded += 1
                 context.fireChannelRead(wrapInboundOut(part))
             }
         case (.idle, _):
             context.fireChannelRead(wrapInboundOut(part))
-        case (.collecting(let head, let match, var body, var tooLarge), .body(var chunk)):
-            if !tooLarge {
-                if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
-                tooLarge = body!.readableBytes > min(maxBodyBytes, match.maxBodyBytes)
-                if tooLarge { body = nil }
+        case (.collecting(let head, let match, let started), .body(var chunk)):
+            if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
+            if body!.readableBytes > limit(match) {
+                body = nil
+                refuseTooLarge(head, started: started, context: context)
             }
-            state = .collecting(head: head, match: match, body: body, tooLarge: tooLarge)
-        case (.collecting(let head, let match, let body, let tooLarge), .end):
+        case (.collecting(let head, let match, let started), .end):
             state = .answering
-            answer(head, match: match, body: body, tooLarge: tooLarge, context: context)
+            let request = body ?? ByteBuffer()
+            body = nil
+            answer(head, match: match, body: request, started: started, context: context)
         case (.collecting, .head):
             // A head before the last one ended: the decoder never does this.
+            state = .closing
             context.close(promise: nil)
         }
     }
 
-    private func answer(_ head: HTTPRequest, match: DeploymentMatch, body: ByteBuffer?, tooLarge: Bool, context: ChannelHandlerContext) {
-        let started = ContinuousClock.now
+    private func limit(_ match: DeploymentMatch) -> Int { min(maxBodyBytes, match.maxBodyBytes) }
+
+    /// 413 before the rest of the body is read, then the connection closes
+    /// (reading on would mean reading the whole body).
+    private func refuseTooLarge(_ head: HTTPRequest, started: ContinuousClock.Instant, context: ChannelHandlerContext) {
+        state = .closing
+        let client = context.channel.remoteAddress?.ipAddress
+        write(FnrtResponder.tooLargeAnswer, closing: true, context: context)
+        FnrtResponder.logAccess(logger, method: head.method, path: Self.pathOnly(head.path ?? "/"), status: .contentTooLarge,
+                                client: client, since: started)
+    }
+
+    private func answer(_ head: HTTPRequest, match: DeploymentMatch, body: ByteBuffer, started: ContinuousClock.Instant,
+                        context: ChannelHandlerContext) {
         let path = head.path ?? "/"
         let client = context.channel.remoteAddress?.ipAddress
-        let answer: EventLoopFuture<GatewayResponse>
-        if tooLarge {
-            answer = context.eventLoop.makeSucceededFuture(FnrtResponder.tooLargeAnswer)
-        } else {
-            let split = path.firstIndex(of: "?")
-            var request = GatewayRequest(method: head.method, path: split.map { String(path[..<$0]) } ?? path,
-                                         query: split.map { String(path[path.index(after: $0)...]) }, headers: head.headerFields,
-                                         body: body ?? ByteBuffer(), clientAddress: client)
-            request.authority = head.authority
-            answer = match.handle(request, on: context.eventLoop)
-        }
+        let split = path.firstIndex(of: "?")
+        var request = GatewayRequest(method: head.method, path: split.map { String(path[..<$0]) } ?? path,
+                                     query: split.map { String(path[path.index(after: $0)...]) }, headers: head.headerFields,
+                                     body: body, clientAddress: client)
+        request.authority = head.authority
+        let closing = Self.asksToClose(head), requestPath = request.path
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        answer.whenComplete { result in
+        match.handle(request, on: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
             let response = (try? result.get()) ?? .error(.internalServerError, "no answer")
-            handler.write(response, closing: head.headerFields[.connection] == "close", context: context)
-            FnrtResponder.logAccess(handler.logger, method: head.method, path: String(path.prefix { $0 != "?" }), status: response.status,
+            handler.write(response, closing: closing, context: context)
+            FnrtResponder.logAccess(handler.logger, method: head.method, path: requestPath, status: response.status,
                                     client: client, since: started)
-            handler.answered(context: context)
+            if closing { handler.state = .closing } else { handler.answered(context: context) }
+        }
+    }
+
+    /// True when the client's `Connection` header has the `close` option.
+    private static func asksToClose(_ head: HTTPRequest) -> Bool {
+        head.headerFields[values: .connection].contains { value in
+            value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "close" }
         }
     }
 
@@ -125,20 +162,31 @@ final class DeploymentChannelHandler: ChannelDuplexHandler, RemovableChannelHand
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
 
-    /// After an answer: what was read meanwhile, then reading again.
+    /// After an answer: what was read meanwhile (until another answer is
+    /// pending), then the held events once idle, then reading again.
     private func answered(context: ChannelHandlerContext) {
         state = .idle
         if !pending.isEmpty {
-            while !pending.isEmpty, case .idle = state {
+            while !pending.isEmpty {
+                if case .answering = state { break }
+                if case .closing = state { break }
                 read(pending.removeFirst(), context: context)
             }
             // Hummingbird takes what it was handed when a read completes.
             context.fireChannelReadComplete()
         }
-        guard case .idle = state else { return }
-        if let event = quiesce {
-            quiesce = nil
-            context.fireUserInboundEventTriggered(event)
+        switch state {
+        case .answering, .closing: return
+        case .collecting: break
+        case .idle:
+            let events = held
+            held = []
+            for event in events {
+                switch event {
+                case .event(let event): context.fireUserInboundEventTriggered(event)
+                case .error(let error): context.fireErrorCaught(error)
+                }
+            }
         }
         if readHeld {
             readHeld = false
@@ -154,19 +202,33 @@ final class DeploymentChannelHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func read(context: ChannelHandlerContext) {
+        switch state {
+        case .closing: readHeld = true
         // Held only when the client sent more while an answer is pending
         // (pipelining): holding on every request would cost two epoll_ctl calls each.
-        if case .answering = state, !pending.isEmpty { readHeld = true } else { context.read() }
+        case .answering where !pending.isEmpty: readHeld = true
+        default: context.read()
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent, case .idle = state {
+        switch state {
+        case .answering:
+            held.append(.event(event))
+        case .collecting where event is ChannelShouldQuiesceEvent:
+            held.append(.event(event))
+        case .collecting where (event as? ChannelEvent) == .inputClosed:
+            // The client stopped sending mid-request: nothing to answer.
+            state = .idle
+            body = nil
             context.fireUserInboundEventTriggered(event)
-        } else if event is ChannelShouldQuiesceEvent {
-            quiesce = event
-        } else {
+        case .collecting, .idle, .closing:
             context.fireUserInboundEventTriggered(event)
         }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if case .answering = state { held.append(.error(error)) } else { context.fireErrorCaught(error) }
     }
 
     private static func pathOnly(_ path: String) -> String {

@@ -35,7 +35,7 @@ struct ServeLogHandler: LogHandler {
             var written = 0
             while written < buffer.count {
                 let count = write(STDERR_FILENO, buffer.baseAddress! + written, buffer.count - written)
-                if count > 0 { written += count } else if errno != EINTR { return }
+                if count > 0 { written += count } else if count == 0 || errno != EINTR { return }
             }
         }
     }

@@ -142,9 +142,10 @@ func runOffPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async t
     }
 }
 
-/// Sends `text` on a new TCP connection to the loopback `port` and returns
-/// all that comes back until the server closes it (at most 30 s).
-func exchange(port: Int, sending text: String) throws -> String {
+/// Sends `text` on a new TCP connection to the loopback `port` (then shuts
+/// down the sending side when `halfClose`) and returns all that comes back
+/// until the server closes it (at most 30 s).
+func exchange(port: Int, sending text: String, halfClose: Bool = false) throws -> String {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
     defer { close(fd) }
@@ -160,6 +161,7 @@ func exchange(port: Int, sending text: String) throws -> String {
     guard connected == 0 else { throw TestFailure("connect: \(errno)") }
     let bytes = Array(text.utf8)
     guard send(fd, bytes, bytes.count, 0) == bytes.count else { throw TestFailure("send: \(errno)") }
+    if halfClose { shutdown(fd, Int32(SHUT_WR)) }
     var received: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 65536)
     while true {
