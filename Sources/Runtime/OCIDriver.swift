@@ -62,7 +62,6 @@ public final class OCIDriver: ContainerDriver {
         let function = "\(spec.app)/\(spec.name)"
         let (manifest, image) = try store.image(spec.image)
         let rootfs = try await onOwnThread { [unpacker] in try unpacker.rootfs(for: manifest.layers).path }
-        try Self.makeMountPoints(in: rootfs)
 
         let id = prefix + UUID().uuidString.lowercased().prefix(12)
         let iofs = "\(iofsRoot)/\(id)"
@@ -78,6 +77,7 @@ public final class OCIDriver: ContainerDriver {
             let env = (image.config?.Env ?? []) + spec.environment
             let config = OCIRuntimeSpec.make(rootfs: rootfs, args: args, env: env, cwd: image.config?.WorkingDir ?? "/", uid: user.0, gid: user.1,
                                              hostname: spec.name, iofs: iofs, spec: spec)
+            try Self.makeMountPoints(in: rootfs, for: config.mounts.map(\.destination))
             try Self.writeConfig(config.encoded(), to: "\(bundle)/config.json")
 
             // The runtime stays in the foreground: its exit is the container's.
@@ -110,13 +110,15 @@ public final class OCIDriver: ContainerDriver {
         }
     }
 
-    /// The top-level mount points of the runtime spec, made in the (shared,
-    /// cached) root filesystem before any runtime runs on it. crun makes a
-    /// missing one itself, and two starts of one image at once then race
-    /// ("cannot mkdir `proc`: File exists"). `mkdir` never follows a symlink
-    /// an image put there (EEXIST), and the runtime mounts through them safely.
-    public static func makeMountPoints(in rootfs: String) throws {
-        for name in ["proc", "dev", "sys", "tmp"] {
+    /// The top-level directories of the runtime spec's mount `destinations`
+    /// (`/dev/pts` needs `dev`), made in the (shared, cached) root filesystem
+    /// before any runtime runs on it. crun makes a missing one itself, and two
+    /// starts of one image at once then race ("cannot mkdir `proc`: File
+    /// exists"). `mkdir` never follows a symlink an image put there (EEXIST),
+    /// and the runtime mounts through them safely.
+    public static func makeMountPoints(in rootfs: String, for destinations: [String]) throws {
+        let names = Set(destinations.compactMap { $0.split(separator: "/").first.map(String.init) })
+        for name in names.sorted() {
             let path = "\(rootfs)/\(name)"
             guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw StoreError.io(path: path, operation: "create", errno: errno) }
         }

@@ -194,8 +194,6 @@ public final class Scheduler: @unchecked Sendable {
         let pool: Pool
         let hot: Hot
         let cold: Bool
-        /// When the call arrived.
-        let arrived: ContinuousClock.Instant
         /// How long it waited for the container.
         let wait: Duration
     }
@@ -203,7 +201,7 @@ public final class Scheduler: @unchecked Sendable {
     /// What `admit` decided for a call.
     enum Admission: Sendable {
         case leased(Lease)
-        /// No idle container: wait for one (`enqueue`).
+        /// No idle container: the caller queues a `Waiter` in this pool.
         case wait(Pool)
         case refused(InvocationResult)
         /// `invokeWarm` only: no idle container, nothing changed.
@@ -297,7 +295,7 @@ public final class Scheduler: @unchecked Sendable {
         inFlight += 1
         let wait = ContinuousClock.now - arrived
         pool.metrics.queueWait.recordNanoseconds(wait.nanoseconds)
-        return Lease(spec: spec, pool: pool, hot: hot, cold: cold, arrived: arrived, wait: wait)
+        return Lease(spec: spec, pool: pool, hot: hot, cold: cold, wait: wait)
     }
 
     /// Lock held. An idle container made busy, or nil; dead ones (dockerd

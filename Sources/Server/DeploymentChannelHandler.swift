@@ -33,12 +33,25 @@ final class DeploymentChannelHandler: ChannelDuplexHandler, RemovableChannelHand
 
     private enum State {
         case idle
-        /// A deployment's request being read (its body in `body`).
-        case collecting(head: HTTPRequest, match: DeploymentMatch, started: ContinuousClock.Instant)
+        /// A deployment's request being read (its body in `body`), its target
+        /// split once into path and query.
+        case collecting(head: HTTPRequest, target: Target, match: DeploymentMatch, started: ContinuousClock.Instant)
         /// Its answer pending.
         case answering
         /// The connection is closing: nothing more is served.
         case closing
+    }
+
+    /// A request target: the path, and the query after `?` if any.
+    private struct Target {
+        let path: String
+        let query: String?
+
+        init(_ target: String) {
+            let mark = target.firstIndex(of: "?")
+            path = mark.map { String(target[..<$0]) } ?? target
+            query = mark.map { String(target[target.index(after: $0)...]) }
+        }
     }
 
     /// An inbound event held while an answer is pending.
@@ -78,12 +91,12 @@ final class DeploymentChannelHandler: ChannelDuplexHandler, RemovableChannelHand
             pending.append(part)
         case (.idle, .head(let head)):
             if forwarded == 0, let path = head.path, !FnrtResponder.isServerPath(path),
-               let match = gateway.match(path: Self.pathOnly(path)) {
+               case let target = Target(path), let match = gateway.match(path: target.path) {
                 let started = ContinuousClock.now
                 if (head.headerFields[.contentLength].flatMap { Int($0) } ?? 0) > limit(match) {
-                    return refuseTooLarge(head, started: started, context: context)
+                    return refuseTooLarge(head, path: target.path, started: started, context: context)
                 }
-                state = .collecting(head: head, match: match, started: started)
+                state = .collecting(head: head, target: target, match: match, started: started)
                 body = nil
             } else {
                 forwarded += 1
@@ -91,17 +104,17 @@ final class DeploymentChannelHandler: ChannelDuplexHandler, RemovableChannelHand
             }
         case (.idle, _):
             context.fireChannelRead(wrapInboundOut(part))
-        case (.collecting(let head, let match, let started), .body(var chunk)):
+        case (.collecting(let head, let target, let match, let started), .body(var chunk)):
             if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
             if body!.readableBytes > limit(match) {
                 body = nil
-                refuseTooLarge(head, started: started, context: context)
+                refuseTooLarge(head, path: target.path, started: started, context: context)
             }
-        case (.collecting(let head, let match, let started), .end):
+        case (.collecting(let head, let target, let match, let started), .end):
             state = .answering
             let request = body ?? ByteBuffer()
             body = nil
-            answer(head, match: match, body: request, started: started, context: context)
+            answer(head, target: target, match: match, body: request, started: started, context: context)
         case (.collecting, .head):
             // A head before the last one ended: the decoder never does this.
             state = .closing
@@ -113,24 +126,21 @@ final class DeploymentChannelHandler: ChannelDuplexHandler, RemovableChannelHand
 
     /// 413 before the rest of the body is read, then the connection closes
     /// (reading on would mean reading the whole body).
-    private func refuseTooLarge(_ head: HTTPRequest, started: ContinuousClock.Instant, context: ChannelHandlerContext) {
+    private func refuseTooLarge(_ head: HTTPRequest, path: String, started: ContinuousClock.Instant, context: ChannelHandlerContext) {
         state = .closing
         let client = context.channel.remoteAddress?.ipAddress
         write(FnrtResponder.tooLargeAnswer, closing: true, context: context)
-        FnrtResponder.logAccess(logger, method: head.method, path: Self.pathOnly(head.path ?? "/"), status: .contentTooLarge,
+        FnrtResponder.logAccess(logger, method: head.method, path: path, status: .contentTooLarge,
                                 client: client, since: started)
     }
 
-    private func answer(_ head: HTTPRequest, match: DeploymentMatch, body: ByteBuffer, started: ContinuousClock.Instant,
+    private func answer(_ head: HTTPRequest, target: Target, match: DeploymentMatch, body: ByteBuffer, started: ContinuousClock.Instant,
                         context: ChannelHandlerContext) {
-        let path = head.path ?? "/"
         let client = context.channel.remoteAddress?.ipAddress
-        let split = path.firstIndex(of: "?")
-        var request = GatewayRequest(method: head.method, path: split.map { String(path[..<$0]) } ?? path,
-                                     query: split.map { String(path[path.index(after: $0)...]) }, headers: head.headerFields,
+        var request = GatewayRequest(method: head.method, path: target.path, query: target.query, headers: head.headerFields,
                                      body: body, clientAddress: client)
         request.authority = head.authority
-        let closing = Self.asksToClose(head), requestPath = request.path
+        let closing = Self.asksToClose(head), requestPath = target.path
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         match.handle(request, on: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
@@ -229,10 +239,6 @@ final class DeploymentChannelHandler: ChannelDuplexHandler, RemovableChannelHand
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if case .answering = state { held.append(.error(error)) } else { context.fireErrorCaught(error) }
-    }
-
-    private static func pathOnly(_ path: String) -> String {
-        path.firstIndex(of: "?").map { String(path[..<$0]) } ?? path
     }
 }
 

@@ -24,7 +24,7 @@ final class StoreFunctionResolver: FunctionResolver {
     }
 
     func contains(_ reference: String) async throws -> Bool {
-        try cache.withLock({ $0.specs[reference] }) != nil || store.resolveFunction(reference) != nil
+        try resolvedNow(reference) != nil || store.resolveFunction(reference) != nil
     }
 
     func resolvedNow(_ reference: String) -> FunctionSpec? {
