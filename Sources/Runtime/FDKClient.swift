@@ -21,10 +21,11 @@ public struct FDKRequest: Sendable {
     }
 }
 
-/// The FDK's raw answer.
+/// The FDK's raw answer: its status, the headers an outcome needs
+/// (`Fn-Http-Status`, `Fn-Http-H-*`, `Content-Type`) and its body.
 public struct FDKResponse: Sendable {
     public var status: Int
-    public var headers: HTTPHeaders
+    public var headers: [(String, String)]
     public var body: ByteBuffer
 }
 
@@ -65,16 +66,19 @@ public enum CallOutcome: Sendable {
     public static func map(_ response: FDKResponse) -> CallOutcome {
         switch response.status {
         case 200:
-            let status = response.headers.first(name: "Fn-Http-Status").flatMap { Int($0) }.flatMap { (200...599).contains($0) ? $0 : nil } ?? 200
+            var status: Int?
             var headers: [(String, String)] = []
             for (name, value) in response.headers {
-                if name.utf8.count > 10, hasPrefixIgnoringCase(name, "fn-http-h-") {
+                if name.utf8.count == 14, equalIgnoringCase(name.utf8, "fn-http-status") {
+                    // The first one counts; out of range, 200.
+                    if status == nil { status = Int(value).flatMap { (200...599).contains($0) ? $0 : nil } ?? 200 }
+                } else if name.utf8.count > 10, hasPrefixIgnoringCase(name, "fn-http-h-") {
                     headers.append((String(name.dropFirst("Fn-Http-H-".count)), value))
                 } else if name.utf8.count == 12, hasPrefixIgnoringCase(name, "content-type") {
                     headers.append(("Content-Type", value))
                 }
             }
-            return .success(status: status, headers: headers, body: response.body)
+            return .success(status: status ?? 200, headers: headers, body: response.body)
         case 502, 504:
             return .functionFailed(status: response.status, body: response.body)
         default:
@@ -107,8 +111,6 @@ public final class FDKConnection: Sendable {
         let channel = try await ClientBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // The headers are the runtime's own and ones the server's parser already checked.
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(ResponseCollector())
                 }
             }
@@ -127,14 +129,6 @@ public final class FDKConnection: Sendable {
     /// thread woken for them (none at all when called on that loop, as the
     /// gateway's warm path does). A timeout or a broken connection closes it.
     public func callOnEventLoop(_ request: FDKRequest, timeout: Duration) -> EventLoopFuture<CallOutcome> {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(request.headers.count + 4)
-        for (name, value) in request.headers { headers.add(name: name, value: value) }
-        headers.replaceOrAdd(name: "Fn-Call-Id", value: request.callID)
-        headers.replaceOrAdd(name: "Fn-Deadline", value: CallHeaders.deadline(request.deadline))
-        headers.replaceOrAdd(name: "Content-Length", value: "\(request.body.readableBytes)")
-        headers.replaceOrAdd(name: "Host", value: "localhost")
-        let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/call", headers: headers)
         let channel = self.channel
         let loop = channel.eventLoop
         let promise = loop.makePromise(of: CallOutcome.self)
@@ -143,10 +137,11 @@ public final class FDKConnection: Sendable {
                 promise.succeed(.receiveError(ConnectionClosed().description))
                 return
             }
+            // The headers are the runtime's own and ones the server's parser already checked.
+            var bytes = channel.allocator.buffer(capacity: 512 + request.body.readableBytes)
+            FDKRequestEncoder.encode(request, deadline: CallHeaders.deadline(request.deadline), into: &bytes)
             collector.expect(promise, by: .now() + .nanoseconds(timeout.nanoseconds), on: loop)
-            channel.write(HTTPClientRequestPart.head(head), promise: nil)
-            channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil)
-            channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenFailure { error in
+            channel.writeAndFlush(bytes).whenFailure { error in
                 channel.close(promise: nil)
                 promise.succeed(.receiveError("\(error)"))
             }
@@ -238,10 +233,9 @@ struct ConnectionClosed: Error, CustomStringConvertible {
 /// outcome; past the call's deadline, or when the connection breaks, the
 /// outcome says so and the connection is closed.
 final class ResponseCollector: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundIn = ByteBuffer
     private var pending: EventLoopPromise<CallOutcome>?
-    private var head: HTTPResponseHead?
-    private var body: ByteBuffer?
+    private var parser = FDKResponseParser()
     /// The pending call's deadline.
     private var deadline: NIODeadline?
     /// One timer per connection, re-armed lazily: a call that ends in time
@@ -288,22 +282,22 @@ final class ResponseCollector: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let h):
-            head = h
-            body = context.channel.allocator.buffer(capacity: 0)
-        case .body(var chunk):
-            body?.writeBuffer(&chunk)
-        case .end:
-            if let head {
-                complete(CallOutcome.map(FDKResponse(status: Int(head.status.code), headers: head.headers, body: body ?? ByteBuffer())))
+        var bytes = unwrapInboundIn(data)
+        do {
+            // One call at a time: a response is the pending call's (one with no call pending is dropped).
+            while let response = try parser.feed(&bytes) {
+                complete(CallOutcome.map(response))
+                bytes = ByteBuffer()
             }
-            head = nil
-            body = nil
+        } catch {
+            complete(.receiveError("\(error)"))
+            context.close(promise: nil)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // A body that ends with the connection is whole then.
+        if let response = parser.end() { complete(CallOutcome.map(response)) }
         complete(.receiveError(ConnectionClosed().description))
         timer?.task.cancel()
         timer = nil

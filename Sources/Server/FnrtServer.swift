@@ -3,6 +3,7 @@ import Foundation
 import FunctionBackend
 import Gateway
 import Hummingbird
+import HummingbirdCore
 import ImageStore
 import Logging
 import Management
@@ -69,10 +70,11 @@ public struct FnrtServer: Sendable {
         let cap = max(2 * configuration.maxBodyBytes, configuration.maxBodyBytes + (1 << 20))
         var app = Application(
             responder: parts.responder,
-            server: .http1(configuration: .init(additionalChannelHandlers: [
-                RequestBodyCap(limit: cap),
-                DeploymentChannelHandler(gateway: gateway, maxBodyBytes: maxBodyBytes, serverName: "fnrt", logger: logger),
-            ])),
+            server: HTTPServerBuilder { responder in
+                GatewayHTTP1Channel(
+                    http1: HTTP1Channel(responder: responder, configuration: .init(additionalChannelHandlers: [RequestBodyCap(limit: cap)])),
+                    makeGatewayHandler: { GatewayConnectionHandler(gateway: gateway, maxBodyBytes: maxBodyBytes, serverName: "fnrt", logger: logger) })
+            },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "fnrt"),
             services: [parts.runtime],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },

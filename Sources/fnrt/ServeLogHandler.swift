@@ -26,7 +26,7 @@ struct ServeLogHandler: LogHandler {
     func log(event: LogEvent) {
         var line = Self.clock.withLock { $0.now() }
         line += label.isEmpty ? " \(event.level):" : " \(event.level) \(label):"
-        let all = event.metadata.map { metadata.merging($0) { $1 } } ?? metadata
+        let all = metadata.isEmpty ? event.metadata ?? [:] : event.metadata.map { metadata.merging($0) { $1 } } ?? metadata
         for key in all.keys.sorted() { line += " \(key)=\(all[key]!)" }
         if let error = event.error { line += " error=\(error)" }
         line += " [\(event.source)] \(event.message)\n"
@@ -53,7 +53,7 @@ struct ServeLogHandler: LogHandler {
             var buffer = [CChar](repeating: 0, count: 64)
             strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
             second = seconds
-            text = String(cString: buffer)
+            text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             return text
         }
     }

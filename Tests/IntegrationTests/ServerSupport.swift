@@ -146,6 +146,11 @@ func runOffPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async t
 /// down the sending side when `halfClose`) and returns all that comes back
 /// until the server closes it (at most 30 s).
 func exchange(port: Int, sending text: String, halfClose: Bool = false) throws -> String {
+    try exchange(port: port, pieces: [text], halfClose: halfClose)
+}
+
+/// Sends `pieces` on one connection, 50 ms apart, then reads until the server closes it.
+func exchange(port: Int, pieces: [String], halfClose: Bool = false) throws -> String {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
     defer { close(fd) }
@@ -159,8 +164,11 @@ func exchange(port: Int, sending text: String, halfClose: Bool = false) throws -
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
     guard connected == 0 else { throw TestFailure("connect: \(errno)") }
-    let bytes = Array(text.utf8)
-    guard send(fd, bytes, bytes.count, 0) == bytes.count else { throw TestFailure("send: \(errno)") }
+    for (index, piece) in pieces.enumerated() {
+        if index > 0 { usleep(50_000) }
+        let bytes = Array(piece.utf8)
+        guard send(fd, bytes, bytes.count, 0) == bytes.count else { throw TestFailure("send: \(errno)") }
+    }
     if halfClose { shutdown(fd, Int32(SHUT_WR)) }
     var received: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 65536)

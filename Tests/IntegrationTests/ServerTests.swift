@@ -90,6 +90,46 @@ struct ServerTests {
         try await server.stop()
     }
 
+    /// The gateway reads deployment requests from the connection's bytes;
+    /// whatever its reader leaves to the general server (here a chunked body,
+    /// `Expect: 100-continue`, `HEAD`) is answered there, in order, on the same
+    /// connection, with the same backend and limits.
+    @Test func requestsInPiecesAndOnesTheGatewayLeavesToTheGeneralServer() async throws {
+        let server = try await RunningServer.start()
+        try await server.register(app: "app", function: "echo", image: "fns/echo:test")
+        _ = try await server.deploy("api", prefix: "/api", routes: [functionRoute("/echo", ["GET", "POST", "HEAD"], function: "app/echo")],
+                                    policies: ["bodyLimit": ["maxBytes": 1024]])
+        // A head and a body split across writes, then the next request with the last piece.
+        let pieces = ["POST /api/echo HTTP/1.1\r\nHo", "st: t\r\nContent-Type: text/plain\r\nContent-Len", "gth: 10\r\n\r\n",
+                      "01234", "56789GET /api/echo HTTP/1.1\r\nHost: t\r\nX-Last: 1\r\nConnection: close\r\n\r\n"]
+        let split = try await runOffPool { try exchange(port: server.port, pieces: pieces) }
+        #expect(split.components(separatedBy: "HTTP/1.1 200").count - 1 == 2, "\(split)")
+        #expect(split.contains("0123456789"), "\(split)")
+        #expect(split.contains("X-Echo-H-x-last: 1"), "\(split)")
+
+        // Pipelined: a warm call, then what only the general server reads, then a warm call again.
+        let sent = ["GET /api/echo HTTP/1.1\r\nHost: t\r\nX-N: 1\r\n\r\n",
+                    "POST /api/echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+                    "POST /api/echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\nwxyz",
+                    "HEAD /api/echo HTTP/1.1\r\nHost: t\r\n\r\n",
+                    "GET /api/echo HTTP/1.1\r\nHost: t\r\nX-N: 5\r\nConnection: close\r\n\r\n"].joined()
+        let received = try await runOffPool { try exchange(port: server.port, sending: sent) }
+        var rest = received[...]
+        for expected in ["X-Echo-H-x-n: 1", "abcde", "wxyz", "X-Echo-H-x-n: 5"] {
+            guard let found = rest.range(of: expected) else { Issue.record("\(expected) missing or out of order in \(received)"); break }
+            rest = rest[found.upperBound...]
+        }
+        #expect(!received.contains("HTTP/1.1 4") && !received.contains("HTTP/1.1 5"), "\(received)")
+
+        // A chunked body over the deployment's limit: 413 from the general server too.
+        let chunk = String(repeating: "x", count: 2048)
+        let tooLarge = try await runOffPool {
+            try exchange(port: server.port, sending: "POST /api/echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n\(chunk)\r\n0\r\n\r\n")
+        }
+        #expect(tooLarge.hasPrefix("HTTP/1.1 413"), "\(tooLarge.prefix(200))")
+        try await server.stop()
+    }
+
     @Test func aWarmGatewayCallInFlightFinishesOnShutdown() async throws {
         let server = try await RunningServer.start()
         try await server.register(app: "ops", function: "nap", image: "fns/sleep:test")

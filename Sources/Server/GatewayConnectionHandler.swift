@@ -1,0 +1,289 @@
+import Foundation
+import Gateway
+import HTTPTypes
+import Logging
+import NIOCore
+
+/// The first handler of every HTTP/1 connection: it reads requests for the
+/// gateway's deployments straight from the socket's bytes and answers them
+/// on the event loop that read them (DESIGN.md's hot path): no HTTP codec
+/// objects, no task, and with a warm container no thread hop.
+///
+/// The first request it does not serve (a server path such as `/v2` or
+/// `/health`, a path no deployment has, or one `HTTP1RequestHead` leaves to
+/// the general server: `HEAD`, a chunked body, `Expect`...) hands the
+/// connection, from that request's first byte on, to the rest of the
+/// pipeline, NIO's HTTP/1 server and Hummingbird, for good: answers keep the
+/// order of requests, and a connection is never served by both at once.
+///
+/// One request at a time: bytes read while an answer is pending wait here
+/// (and reading stops once some do), as do the client's half-close and a
+/// graceful shutdown's quiesce, which close the connection once nothing is
+/// left to answer. A body over the deployment's limit is refused 413 at
+/// once and the connection closed; after `Connection: close`, nothing more
+/// is read.
+final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    let gateway: Gateway
+    /// The largest body read for any deployment.
+    let maxBodyBytes: Int
+    let serverName: String
+    let logger: Logger
+
+    private enum State {
+        /// Reading a head, or waiting for bytes.
+        case idle
+        /// A head read; its body (`length` bytes) not all in yet.
+        case awaitingBody(HTTP1RequestHead, DeploymentMatch, started: ContinuousClock.Instant)
+        /// An answer pending.
+        case answering
+        /// Nothing more is served; the connection is closing.
+        case closing
+        /// The rest of the pipeline has the connection.
+        case handedOff
+    }
+
+    private var state = State.idle
+    /// Bytes read and not yet served.
+    private var buffer: ByteBuffer?
+    /// The client half-closed: what it sent is served, then the connection closes.
+    private var inputClosed = false
+    /// The server is shutting down: the answer pending is the last.
+    private var quiescing = false
+    private var readHeld = false
+    private var date = HTTPDate()
+    private var client: String??
+
+    init(gateway: Gateway, maxBodyBytes: Int, serverName: String, logger: Logger) {
+        self.gateway = gateway
+        self.maxBodyBytes = maxBodyBytes
+        self.serverName = serverName
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch state {
+        case .handedOff:
+            context.fireChannelRead(data)
+        case .closing:
+            break
+        case .idle, .awaitingBody, .answering:
+            var bytes = unwrapInboundIn(data)
+            if buffer == nil { buffer = bytes } else { buffer!.writeBuffer(&bytes) }
+            serve(context: context)
+        }
+    }
+
+    // The rest of the pipeline hears of reads only once it has the connection.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .handedOff = state { context.fireChannelReadComplete() }
+    }
+
+    /// Serves what the buffer holds, one request at a time.
+    private func serve(context: ChannelHandlerContext) {
+        while true {
+            switch state {
+            case .answering, .closing, .handedOff:
+                return
+            case .awaitingBody(let head, let match, let started):
+                guard let bytes = buffer, bytes.readableBytes >= head.length + head.contentLength else { return finishIfEnding(context: context) }
+                answer(head, match: match, started: started, context: context)
+            case .idle:
+                guard let bytes = buffer, bytes.readableBytes > 0 else {
+                    buffer = nil
+                    return finishIfEnding(context: context)
+                }
+                let parsed = bytes.withUnsafeReadableBytes { HTTP1RequestHead.parse($0) }
+                switch parsed {
+                case .incomplete:
+                    return finishIfEnding(context: context)
+                case .unsupported:
+                    return handOff(context: context)
+                case .head(let head):
+                    let path = head.target.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(head.target[..<$0]) } ?? head.target
+                    guard !FnrtResponder.isServerPath(path), let match = gateway.match(path: path) else { return handOff(context: context) }
+                    let started = ContinuousClock.now
+                    if head.contentLength > min(maxBodyBytes, match.maxBodyBytes) {
+                        return refuseTooLarge(head, path: path, started: started, context: context)
+                    }
+                    state = .awaitingBody(head, match, started: started)
+                }
+            }
+        }
+    }
+
+    /// Once the input has ended (or the server quiesces) and nothing is
+    /// left to answer, the connection closes, behind the answers written.
+    private func finishIfEnding(context: ChannelHandlerContext) {
+        guard inputClosed || quiescing else { return }
+        state = .closing
+        buffer = nil
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer()))).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// The rest of the pipeline takes the connection from the request at
+    /// the buffer's start.
+    private func handOff(context: ChannelHandlerContext) {
+        state = .handedOff
+        if let bytes = buffer {
+            buffer = nil
+            context.fireChannelRead(wrapInboundOut(bytes))
+            context.fireChannelReadComplete()
+        }
+        if inputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+        if readHeld {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    private func answer(_ head: HTTP1RequestHead, match: DeploymentMatch, started: ContinuousClock.Instant, context: ChannelHandlerContext) {
+        state = .answering
+        buffer!.moveReaderIndex(forwardBy: head.length)
+        let body = buffer!.readSlice(length: head.contentLength)!
+        if buffer!.readableBytes == 0 { buffer = nil }
+        let mark = head.target.firstIndex(of: "?")
+        let path = mark.map { String(head.target[..<$0]) } ?? head.target
+        var request = GatewayRequest(method: head.method, path: path, query: mark.map { String(head.target[head.target.index(after: $0)...]) },
+                                     headers: head.fields, body: body, clientAddress: clientAddress(context))
+        request.authority = head.authority
+        let closing = head.closing, method = head.method
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        match.handle(request, on: context.eventLoop).whenComplete { result in
+            let (handler, context) = loopBound.value
+            let response = (try? result.get()) ?? .error(.internalServerError, "no answer")
+            let last = closing || handler.quiescing
+            handler.write(response, closing: last, context: context)
+            FnrtResponder.logAccess(handler.logger, method: method, path: path, status: response.status,
+                                    client: handler.clientAddress(context), since: started)
+            if last {
+                handler.state = .closing
+                handler.buffer = nil
+                return
+            }
+            handler.state = .idle
+            handler.serve(context: context)
+            if handler.readHeld {
+                handler.readHeld = false
+                handler.read(context: context)
+            }
+        }
+    }
+
+    private func clientAddress(_ context: ChannelHandlerContext) -> String? {
+        if let client { return client }
+        let address = context.channel.remoteAddress?.ipAddress
+        client = .some(address)
+        return address
+    }
+
+    /// 413 before the body is read, then the connection closes (reading on
+    /// would mean reading the whole body).
+    private func refuseTooLarge(_ head: HTTP1RequestHead, path: String, started: ContinuousClock.Instant, context: ChannelHandlerContext) {
+        state = .closing
+        buffer = nil
+        let answer = FnrtResponder.tooLargeAnswer
+        write(answer, closing: true, context: context)
+        FnrtResponder.logAccess(logger, method: head.method, path: path, status: answer.status, client: clientAddress(context), since: started)
+    }
+
+    /// The response as HTTP/1.1 bytes, in one write: the status line, the
+    /// response's fields (its own `Content-Length`, `Transfer-Encoding` and
+    /// `Connection` dropped: the whole body is here and the connection is
+    /// this server's), `Content-Length`, `Date`,
+    /// `Server`, and `Connection: close` when the connection ends with it.
+    private func write(_ response: GatewayResponse, closing: Bool, context: ChannelHandlerContext) {
+        var out = context.channel.allocator.buffer(capacity: 256 + response.body.readableBytes)
+        out.writeStaticString("HTTP/1.1 ")
+        out.writeString(String(response.status.code))
+        out.writeStaticString(" ")
+        out.writeString(response.status.reasonPhrase)
+        out.writeStaticString("\r\n")
+        for field in response.headers {
+            switch field.name {
+            case .contentLength, .transferEncoding, .connection, .date, .server: continue
+            default: break
+            }
+            out.writeString(field.name.rawName)
+            out.writeStaticString(": ")
+            out.writeString(field.value)
+            out.writeStaticString("\r\n")
+        }
+        out.writeStaticString("Content-Length: ")
+        out.writeString(String(response.body.readableBytes))
+        out.writeStaticString("\r\nDate: ")
+        out.writeString(date.now())
+        out.writeStaticString("\r\nServer: ")
+        out.writeString(serverName)
+        if closing { out.writeStaticString("\r\nConnection: close") }
+        out.writeStaticString("\r\n\r\n")
+        var body = response.body
+        out.writeBuffer(&body)
+        guard closing else { return context.writeAndFlush(wrapOutboundOut(.byteBuffer(out)), promise: nil) }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(out))).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        switch state {
+        case .handedOff, .idle, .awaitingBody:
+            context.read()
+        case .closing:
+            readHeld = true
+        // Held only when the client sent more while an answer is pending
+        // (pipelining): holding on every request would cost two epoll_ctl calls each.
+        case .answering:
+            if buffer == nil { context.read() } else { readHeld = true }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handedOff = state { return context.fireUserInboundEventTriggered(event) }
+        if (event as? ChannelEvent) == .inputClosed {
+            inputClosed = true
+        } else if event is ChannelShouldQuiesceEvent {
+            quiescing = true
+            // Pipelined requests not yet begun are not served.
+            if case .answering = state { buffer = nil }
+        } else {
+            return context.fireUserInboundEventTriggered(event)
+        }
+        switch state {
+        case .idle, .awaitingBody: serve(context: context)
+        case .answering, .closing, .handedOff: break
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard case .handedOff = state else {
+            state = .closing
+            buffer = nil
+            return context.close(promise: nil)
+        }
+        context.fireErrorCaught(error)
+    }
+}
+
+/// The `Date` header's value (RFC 9110's IMF-fixdate), made once a second.
+struct HTTPDate {
+    private var second = 0
+    private var text = ""
+
+    mutating func now() -> String {
+        var seconds = time(nil)
+        guard seconds != second else { return text }
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"], months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        second = seconds
+        text = "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+        return text
+    }
+}

@@ -1,0 +1,134 @@
+import HTTPTypes
+import NIOCore
+@testable import Runtime
+@testable import Server
+import Testing
+
+/// The two hand-written HTTP/1 readers of the warm path: the gateway's
+/// request heads (strict: anything unsure goes to NIO's server) and the
+/// FDK's responses.
+struct WireFormatTests {
+    static func parse(_ text: String) -> HTTP1RequestHead.Parse {
+        var bytes = Array(text.utf8)
+        return bytes.withUnsafeMutableBytes { HTTP1RequestHead.parse(UnsafeRawBufferPointer($0)) }
+    }
+
+    @Test func aRequestHeadIsReadAsNIOAndHTTPTypesWouldReadIt() throws {
+        let text = "POST /api/items/42?verbose=1 HTTP/1.1\r\nHost: example.test:8080\r\nX-Trace:  abc \r\nContent-Length: 7\r\n"
+            + "Connection: keep-alive, Close\r\nX-Trace: second\r\n\r\npayload"
+        guard case .head(let head) = Self.parse(text) else { Issue.record("not read"); return }
+        #expect(head.method == .post)
+        #expect(head.target == "/api/items/42?verbose=1")
+        #expect(head.authority == "example.test:8080")
+        #expect(head.fields[values: .init("X-Trace")!] == ["abc", "second"], "values trimmed, order kept")
+        #expect(head.fields[HTTPField.Name("Host")!] == nil, "Host is the authority, as HTTP1ToHTTPServerCodec makes it")
+        #expect(head.fields[.contentLength] == "7")
+        #expect(head.contentLength == 7)
+        #expect(head.closing)
+        #expect(head.length == text.utf8.count - "payload".utf8.count)
+    }
+
+    @Test(arguments: ["", "GET / HTTP/1.1\r\n", "GET / HTTP/1.1\r\nHost: a\r\n", "GET / HTTP/1.1\r\nHost: a\r\n\r"])
+    func aHeadWithoutItsBlankLineIsIncomplete(text: String) {
+        guard case .incomplete = Self.parse(text) else { Issue.record("\(text.debugDescription) read as complete"); return }
+    }
+
+    /// What the general server must see (and answer, or refuse, as it always has).
+    @Test(arguments: [
+        "GET / HTTP/1.0\r\n\r\n",
+        "HEAD /a HTTP/1.1\r\nHost: a\r\n\r\n",
+        "CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n",
+        "get /a HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET http://a/b HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET  /a HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n",
+        "POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "POST /a HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n",
+        "GET /a HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+        "GET /a HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n",
+        "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n",
+        "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
+        "GET /a HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n folded\r\n\r\n",
+        "GET /a HTTP/1.1\r\nHost: a\r\nX A: 1\r\n\r\n",
+        "GET /a HTTP/1.1\r\nHost: a\r\nX-A: 1\u{1}\r\n\r\n",
+        "GET /a HTTP/1.1\r\nHost: a\r\nX-A: caf\u{e9}\r\n\r\n",
+        "GET /a HTTP/1.1\r\nHost: a\r\nX-A: 1\nX-B: 2\r\n\r\n",
+        "GET /a HTTP/1.1\r\nHost: a\r\n: 1\r\n\r\n",
+    ])
+    func anythingUnsureGoesToTheGeneralServer(text: String) {
+        guard case .unsupported = Self.parse(text) else { Issue.record("\(text.debugDescription) was read"); return }
+    }
+
+    @Test func aHeadLargerThanTheLimitGoesToTheGeneralServer() {
+        let text = "GET /a HTTP/1.1\r\nX-Big: " + String(repeating: "x", count: HTTP1RequestHead.maxLength)
+        guard case .unsupported = Self.parse(text) else { Issue.record("a 16 KiB head without its end was kept"); return }
+    }
+
+    // The FDK's responses.
+
+    static func responses(_ text: String, pieces: Int = 1) throws -> [FDKResponse] {
+        var parser = FDKResponseParser()
+        var found: [FDKResponse] = []
+        let bytes = Array(text.utf8)
+        let size = max(1, (bytes.count + pieces - 1) / pieces)
+        for start in stride(from: 0, to: bytes.count, by: size) {
+            var buffer = ByteBuffer(bytes: bytes[start..<min(bytes.count, start + size)])
+            while let response = try parser.feed(&buffer) {
+                found.append(response)
+                buffer = ByteBuffer()
+            }
+        }
+        if let last = parser.end() { found.append(last) }
+        return found
+    }
+
+    static let framed = [
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nFn-Http-Status: 201\r\nFn-Http-H-X-A: 1\r\nDate: now\r\n\r\nhello",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\nFn-Http-Status: 201\r\nFn-Http-H-X-A: 1\r\n\r\n"
+            + "2\r\nhe\r\n3;ext=1\r\nllo\r\n0\r\nX-Trailer: t\r\n\r\n",
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\nFn-Http-Status: 201\r\nFn-Http-H-X-A: 1\r\n\r\nhello",
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nFn-Http-Status: 201\r\nFn-Http-H-X-A: 1\r\nConnection: close\r\n\r\nhello",
+    ]
+
+    /// By length, by chunks (with an extension and a trailer), after an
+    /// interim 100, or to the connection's end; whole or a byte at a time.
+    @Test(arguments: framed, [1, 1000])
+    func anFDKResponseIsReadWhicheverWayItIsFramed(text: String, pieces: Int) throws {
+        let found = try Self.responses(text, pieces: pieces)
+        try #require(found.count == 1)
+        #expect(found[0].status == 200)
+        #expect(String(buffer: found[0].body) == "hello")
+        guard case .success(let status, let headers, let body) = CallOutcome.map(found[0]) else { Issue.record("not a success"); return }
+        #expect(status == 201)
+        #expect(headers.map { "\($0.0)=\($0.1)" } == ["Content-Type=text/plain", "X-A=1"], "only the caller's headers")
+        #expect(String(buffer: body) == "hello")
+    }
+
+    @Test func responsesBackToBackAreReadInTurn() throws {
+        let text = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 502 Bad Gateway\r\nContent-Length: 4\r\n\r\nfail"
+        let found = try Self.responses(text)
+        #expect(found.map(\.status) == [200, 204, 502])
+        #expect(found.map { String(buffer: $0.body) } == ["a", "", "fail"])
+    }
+
+    @Test(arguments: [
+        "HTTP/2 200 OK\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+        "HTTP/1.1 200 OK\r\n folded: x\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhello\r\n",
+    ])
+    func aMalformedFDKResponseIsAnError(text: String) {
+        #expect(throws: FDKResponseParser.Invalid.self) { try Self.responses(text) }
+    }
+
+    @Test func aResponseCutOffIsNotAResponse() throws {
+        #expect(try Self.responses("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello").isEmpty)
+        #expect(try Self.responses("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n").isEmpty)
+    }
+}
