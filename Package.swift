@@ -57,12 +57,16 @@ let package = Package(
         .executableTarget(name: "neverlisten", path: "Sources/Functions/neverlisten"),
         .executableTarget(name: "probe", dependencies: ["FDK"], path: "Sources/Functions/probe"),
         .target(name: "Runtime", dependencies: [
-            "OCI", "ImageStore", "Docker", "CArchive", "CLinux", "Tuning",
+            "OCI", "ImageStore", "Docker", "CArchive", "CLinux", "Tuning", "HTTP1Wire",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
+        ]),
+        // The warm path's hand-written HTTP/1.1: request heads read from bytes, responses read from bytes.
+        .target(name: "HTTP1Wire", dependencies: [
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // JSON Web Tokens: JWKs, RS256/ES256 signatures, registered claims (the gateway's JWT authentication).
         .target(name: "JWT", dependencies: [
@@ -90,7 +94,7 @@ let package = Package(
         ]),
         // fnrt serve: one Hummingbird server for the gateway, Fn's API, /invoke, /t and /metrics.
         .target(name: "Server", dependencies: [
-            "Gateway", "FunctionBackend", "Management", "Runtime", "ImageStore", "Registry", "OCI", "Docker", "Tuning",
+            "Gateway", "FunctionBackend", "Management", "Runtime", "ImageStore", "Registry", "OCI", "Docker", "Tuning", "HTTP1Wire",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -106,7 +110,7 @@ let package = Package(
             "ImageStore", "Runtime", "Docker", .product(name: "NIOCore", package: "swift-nio"),
         ], path: "Sources/Benchmarks/scale"),
         .executableTarget(name: "fnrt", dependencies: [
-            "OCI", "Registry", "ImageStore", "Docker", "Runtime", "Tuning", "Server", "CurlHTTP",
+            "OCI", "Registry", "ImageStore", "Docker", "Runtime", "Tuning", "Server", "CurlHTTP", "HTTP1Wire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -117,6 +121,8 @@ let package = Package(
 
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "TuningTests", dependencies: ["Tuning"]),
+        .testTarget(name: "HTTP1WireTests", dependencies: ["HTTP1Wire", "Runtime", .product(name: "HTTPTypes", package: "swift-http-types"),
+                                                           .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "JWTTests", dependencies: ["JWT", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "JWT", .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ManagementTests", dependencies: ["Management"]),

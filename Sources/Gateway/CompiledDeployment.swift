@@ -143,11 +143,17 @@ final class CompiledDeployment: Sendable {
         }
     }
 
-    /// The CORS headers of the actual response; no body for HEAD.
+    /// The CORS headers of the actual response; no body for HEAD, and none
+    /// (nor a length) for a status that has none (1xx, 204, 304: RFC 9110),
+    /// whatever a function or a stock response said.
     private func finish(_ answer: GatewayResponse, for request: GatewayRequest, cors: CORSPolicy?) -> GatewayResponse {
         var response = answer
         cors?.decorate(&response, for: request)
         if request.method == .head { response.body = ByteBuffer() }
+        if response.status.kind == .informational || response.status == .noContent || response.status == .notModified {
+            response.body = ByteBuffer()
+            response.headers[.contentLength] = nil
+        }
         return response
     }
 

@@ -1,7 +1,7 @@
 import CLinux
 import Foundation
+import HTTP1Wire
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import Synchronization
 
@@ -21,13 +21,8 @@ public struct FDKRequest: Sendable {
     }
 }
 
-/// The FDK's raw answer: its status, the headers an outcome needs
-/// (`Fn-Http-Status`, `Fn-Http-H-*`, `Content-Type`) and its body.
-public struct FDKResponse: Sendable {
-    public var status: Int
-    public var headers: [(String, String)]
-    public var body: ByteBuffer
-}
+/// The FDK's raw answer.
+public typealias FDKResponse = HTTP1Response
 
 /// What a call came to, mapped as Fn does (shared/contracts/fn-fdk.md).
 public enum CallOutcome: Sendable {
@@ -137,7 +132,6 @@ public final class FDKConnection: Sendable {
                 promise.succeed(.receiveError(ConnectionClosed().description))
                 return
             }
-            // The headers are the runtime's own and ones the server's parser already checked.
             var bytes = channel.allocator.buffer(capacity: 512 + request.body.readableBytes)
             FDKRequestEncoder.encode(request, deadline: CallHeaders.deadline(request.deadline), into: &bytes)
             collector.expect(promise, by: .now() + .nanoseconds(timeout.nanoseconds), on: loop)
@@ -210,10 +204,25 @@ public enum CallHeaders {
     private static let randomBytes = Mutex<(bytes: [UInt8], next: Int)>(([UInt8](repeating: 0, count: 4096), 4096))
 
     /// RFC 3339 in UTC with milliseconds, as Fn writes deadlines: `2026-11-25T21:04:05.123Z`.
+    /// The text up to the seconds is made once a second.
     public static func deadline(_ date: Date) -> String {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var seconds = time_t(milliseconds.quotientAndRemainder(dividingBy: 1000).quotient - (milliseconds % 1000 < 0 ? 1 : 0))
+        let seconds = milliseconds.quotientAndRemainder(dividingBy: 1000).quotient - (milliseconds % 1000 < 0 ? 1 : 0)
         let fraction = Int((milliseconds % 1000 + 1000) % 1000)
+        let prefix = deadlinePrefix.withLock { cache in
+            if cache.second != seconds {
+                cache = (seconds, secondsText(time_t(seconds)))
+            }
+            return cache.text
+        }
+        let digits = [UInt8(ascii: "0") + UInt8(fraction / 100), UInt8(ascii: "0") + UInt8(fraction / 10 % 10),
+                      UInt8(ascii: "0") + UInt8(fraction % 10), UInt8(ascii: "Z")]
+        return prefix + String(decoding: digits, as: UTF8.self)
+    }
+
+    /// `2026-11-25T21:04:05.` for `seconds` since the epoch.
+    private static func secondsText(_ seconds: time_t) -> String {
+        var seconds = seconds
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func digits(_ value: Int32, _ width: Int) -> String {
@@ -221,8 +230,10 @@ public enum CallHeaders {
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
         return "\(digits(parts.tm_year + 1900, 4))-\(digits(parts.tm_mon + 1, 2))-\(digits(parts.tm_mday, 2))T"
-            + "\(digits(parts.tm_hour, 2)):\(digits(parts.tm_min, 2)):\(digits(parts.tm_sec, 2)).\(digits(Int32(fraction), 3))Z"
+            + "\(digits(parts.tm_hour, 2)):\(digits(parts.tm_min, 2)):\(digits(parts.tm_sec, 2))."
     }
+
+    private static let deadlinePrefix = Mutex<(second: Int64, text: String)>((.min, ""))
 }
 
 struct ConnectionClosed: Error, CustomStringConvertible {
@@ -235,7 +246,7 @@ struct ConnectionClosed: Error, CustomStringConvertible {
 final class ResponseCollector: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     private var pending: EventLoopPromise<CallOutcome>?
-    private var parser = FDKResponseParser()
+    private var parser = HTTP1ResponseParser()
     /// The pending call's deadline.
     private var deadline: NIODeadline?
     /// One timer per connection, re-armed lazily: a call that ends in time

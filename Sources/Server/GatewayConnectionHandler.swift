@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import HTTP1Wire
 import HTTPTypes
 import Logging
 import NIOCore
@@ -17,11 +18,12 @@ import NIOCore
 /// order of requests, and a connection is never served by both at once.
 ///
 /// One request at a time: bytes read while an answer is pending wait here
-/// (and reading stops once some do), as do the client's half-close and a
-/// graceful shutdown's quiesce, which close the connection once nothing is
-/// left to answer. A body over the deployment's limit is refused 413 at
-/// once and the connection closed; after `Connection: close`, nothing more
-/// is read.
+/// (and reading stops once some do, or while the client does not take its
+/// answers), as do the client's half-close, after which what it sent is
+/// answered, and a graceful shutdown's quiesce, after which the request in
+/// progress is the last. A body over the deployment's limit is refused 413
+/// at once and the connection closed; after `Connection: close`, nothing
+/// more is read.
 final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -52,9 +54,11 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private var buffer: ByteBuffer?
     /// The client half-closed: what it sent is served, then the connection closes.
     private var inputClosed = false
-    /// The server is shutting down: the answer pending is the last.
+    /// The server is shutting down: the request in progress is the last.
     private var quiescing = false
     private var readHeld = false
+    /// True inside `serve`: an answer that completes at once lets its loop go on.
+    private var serving = false
     private var date = HTTPDate()
     private var client: String??
 
@@ -85,22 +89,27 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
 
     /// Serves what the buffer holds, one request at a time.
     private func serve(context: ChannelHandlerContext) {
+        serving = true
+        defer { serving = false }
         while true {
             switch state {
             case .answering, .closing, .handedOff:
                 return
             case .awaitingBody(let head, let match, let started):
-                guard let bytes = buffer, bytes.readableBytes >= head.length + head.contentLength else { return finishIfEnding(context: context) }
+                guard let bytes = buffer, bytes.readableBytes >= head.length + head.contentLength else {
+                    // The rest of the body can come after a quiesce, not after the client's half-close.
+                    return inputClosed ? close(context: context) : ()
+                }
                 answer(head, match: match, started: started, context: context)
             case .idle:
                 guard let bytes = buffer, bytes.readableBytes > 0 else {
                     buffer = nil
-                    return finishIfEnding(context: context)
+                    return inputClosed || quiescing ? close(context: context) : ()
                 }
                 let parsed = bytes.withUnsafeReadableBytes { HTTP1RequestHead.parse($0) }
                 switch parsed {
                 case .incomplete:
-                    return finishIfEnding(context: context)
+                    return inputClosed || quiescing ? close(context: context) : ()
                 case .unsupported:
                     return handOff(context: context)
                 case .head(let head):
@@ -116,10 +125,8 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         }
     }
 
-    /// Once the input has ended (or the server quiesces) and nothing is
-    /// left to answer, the connection closes, behind the answers written.
-    private func finishIfEnding(context: ChannelHandlerContext) {
-        guard inputClosed || quiescing else { return }
+    /// Nothing is left to answer: the connection closes, behind the answers written.
+    private func close(context: ChannelHandlerContext) {
         state = .closing
         buffer = nil
         let channel = context.channel
@@ -167,11 +174,10 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                 return
             }
             handler.state = .idle
+            // Answered at once (a refusal, a stock response): `serve`'s loop goes on.
+            if handler.serving { return }
             handler.serve(context: context)
-            if handler.readHeld {
-                handler.readHeld = false
-                handler.read(context: context)
-            }
+            handler.resumeReading(context: context)
         }
     }
 
@@ -193,53 +199,80 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     /// The response as HTTP/1.1 bytes, in one write: the status line, the
-    /// response's fields (its own `Content-Length`, `Transfer-Encoding` and
-    /// `Connection` dropped: the whole body is here and the connection is
-    /// this server's), `Content-Length`, `Date`,
-    /// `Server`, and `Connection: close` when the connection ends with it.
+    /// response's fields (its own length, framing and hop-by-hop fields
+    /// dropped: the whole body is here and the connection is this
+    /// server's), `Content-Length` (none, and no body, for 1xx, 204 and
+    /// 304), `Date`, `Server`, and `Connection: close` when the connection
+    /// ends with it.
     private func write(_ response: GatewayResponse, closing: Bool, context: ChannelHandlerContext) {
+        let code = response.status.code
+        let bodiless = code < 200 || code == 204 || code == 304
         var out = context.channel.allocator.buffer(capacity: 256 + response.body.readableBytes)
         out.writeStaticString("HTTP/1.1 ")
-        out.writeString(String(response.status.code))
+        out.writeString(String(code))
         out.writeStaticString(" ")
-        out.writeString(response.status.reasonPhrase)
+        out.writeString(response.status.reasonPhrase.isEmpty ? HTTP1ReasonPhrase.standard(code) : response.status.reasonPhrase)
         out.writeStaticString("\r\n")
         for field in response.headers {
             switch field.name {
-            case .contentLength, .transferEncoding, .connection, .date, .server: continue
-            default: break
+            case .contentLength, .transferEncoding, .connection, .date, .server, .upgrade, .trailer, .te, Self.keepAlive, Self.proxyConnection:
+                continue
+            default:
+                break
             }
             out.writeString(field.name.rawName)
             out.writeStaticString(": ")
             out.writeString(field.value)
             out.writeStaticString("\r\n")
         }
-        out.writeStaticString("Content-Length: ")
-        out.writeString(String(response.body.readableBytes))
-        out.writeStaticString("\r\nDate: ")
+        if !bodiless {
+            out.writeStaticString("Content-Length: ")
+            out.writeString(String(response.body.readableBytes))
+            out.writeStaticString("\r\n")
+        }
+        out.writeStaticString("Date: ")
         out.writeString(date.now())
         out.writeStaticString("\r\nServer: ")
         out.writeString(serverName)
         if closing { out.writeStaticString("\r\nConnection: close") }
         out.writeStaticString("\r\n\r\n")
-        var body = response.body
-        out.writeBuffer(&body)
+        if !bodiless {
+            var body = response.body
+            out.writeBuffer(&body)
+        }
         guard closing else { return context.writeAndFlush(wrapOutboundOut(.byteBuffer(out)), promise: nil) }
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(out))).whenComplete { _ in channel.close(promise: nil) }
     }
 
+    private static let keepAlive = HTTPField.Name("Keep-Alive")!, proxyConnection = HTTPField.Name("Proxy-Connection")!
+
     func read(context: ChannelHandlerContext) {
         switch state {
-        case .handedOff, .idle, .awaitingBody:
+        case .handedOff:
             context.read()
         case .closing:
             readHeld = true
+        // A client that does not take its answers is not read from (what it
+        // sends would pile up, and so would the answers).
+        case .idle, .awaitingBody:
+            if context.channel.isWritable { context.read() } else { readHeld = true }
         // Held only when the client sent more while an answer is pending
         // (pipelining): holding on every request would cost two epoll_ctl calls each.
         case .answering:
-            if buffer == nil { context.read() } else { readHeld = true }
+            if buffer == nil, context.channel.isWritable { context.read() } else { readHeld = true }
         }
+    }
+
+    private func resumeReading(context: ChannelHandlerContext) {
+        guard readHeld else { return }
+        readHeld = false
+        read(context: context)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .handedOff = state {} else if context.channel.isWritable { resumeReading(context: context) }
+        context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -248,7 +281,7 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             inputClosed = true
         } else if event is ChannelShouldQuiesceEvent {
             quiescing = true
-            // Pipelined requests not yet begun are not served.
+            // Pipelined requests not yet begun are not served; one whose body is coming is.
             if case .answering = state { buffer = nil }
         } else {
             return context.fireUserInboundEventTriggered(event)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Docker
 import Foundation
+import HTTP1Wire
 import ImageStore
 import NIOCore
 import OCI
@@ -64,7 +65,11 @@ struct Run: AsyncParsableCommand {
             var headers: [(String, String)] = []
             for line in header {
                 guard let colon = line.firstIndex(of: ":") else { throw ValidationError("-H \(line): expected Name: value") }
-                headers.append((String(line[..<colon]).trimmingCharacters(in: .whitespaces), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
+                let name = String(line[..<colon]).trimmingCharacters(in: .whitespaces)
+                let value = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+                guard !name.isEmpty, name.utf8.allSatisfy(isTokenCharacter) else { throw ValidationError("-H \(line): the name must be an HTTP token (letters, digits, !#$%&'*+-.^_`|~)") }
+                guard !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else { throw ValidationError("-H \(line): the value must not hold a CR, LF or NUL") }
+                headers.append((name, value))
             }
             let body: Data
             if let data { body = Data(data.utf8) } else if isatty(STDIN_FILENO) == 0 { body = FileHandle.standardInput.readDataToEndOfFile() } else { body = Data() }

@@ -245,6 +245,15 @@ struct RunCommandTests {
         #expect(stderr.hasPrefix("fnrt: ") && stderr.contains(message), "\(stderr)")
     }
 
+    /// A header that would add a line to the call (or is no header at all) is refused before anything runs.
+    @Test(arguments: [("X-A: one\r\nFn-Call-Id: forged", "must not hold a CR, LF or NUL"), ("Bad Name: x", "must be an HTTP token")])
+    func refusesAHeaderThatIsNotOne(header: String, message: String) throws {
+        let (status, stdout, stderr) = try fnrt(["run", "-H", header, "fns/echo:test"])
+        #expect(status != 0)
+        #expect(stdout.isEmpty)
+        #expect(stderr.contains(message), "\(stderr)")
+    }
+
     @Test func pullsAMissingImageThenRunsIt() async throws {
         let remote = "\(Services.plain)/\(uniqueRepository("fn-hello")):1"
         try await ImagePusher(store: FunctionImages.store, client: RegistryClient()).push("fns/hello:test", to: try ImageReference(parsing: remote))

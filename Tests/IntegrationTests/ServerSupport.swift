@@ -151,32 +151,61 @@ func exchange(port: Int, sending text: String, halfClose: Bool = false) throws -
 
 /// Sends `pieces` on one connection, 50 ms apart, then reads until the server closes it.
 func exchange(port: Int, pieces: [String], halfClose: Bool = false) throws -> String {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
-    defer { close(fd) }
-    var timeout = timeval(tv_sec: 30, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { throw TestFailure("connect: \(errno)") }
+    let connection = try RawConnection(port: port)
     for (index, piece) in pieces.enumerated() {
         if index > 0 { usleep(50_000) }
-        let bytes = Array(piece.utf8)
-        guard send(fd, bytes, bytes.count, 0) == bytes.count else { throw TestFailure("send: \(errno)") }
+        try connection.send(piece)
     }
-    if halfClose { shutdown(fd, Int32(SHUT_WR)) }
-    var received: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let count = recv(fd, &buffer, buffer.count, 0)
-        if count == 0 { break }
-        guard count > 0 else { throw TestFailure("recv: \(errno) after \(String(decoding: received, as: UTF8.self))") }
-        received += buffer[..<count]
+    if halfClose { connection.closeSending() }
+    return try connection.receiveUntilClosed()
+}
+
+/// A plain TCP connection to the loopback `port`, for bytes no HTTP client sends.
+final class RawConnection: @unchecked Sendable {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw TestFailure("connect: \(errno)")
+        }
     }
-    return String(decoding: received, as: UTF8.self)
+
+    deinit { close(fd) }
+
+    func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { throw TestFailure("send: \(errno)") }
+            sent += count
+        }
+    }
+
+    func closeSending() { shutdown(fd, Int32(SHUT_WR)) }
+
+    /// All that comes until the server closes the connection (30 s at most between reads).
+    func receiveUntilClosed() throws -> String {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count == 0 { break }
+            guard count > 0 else { throw TestFailure("recv: \(errno) after \(String(decoding: received, as: UTF8.self))") }
+            received += buffer[..<count]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
 }

@@ -130,6 +130,49 @@ struct ServerTests {
         try await server.stop()
     }
 
+    /// The edges of the gateway's reader: answers that complete at once
+    /// (thousands pipelined), a status without a body, bytes that are not a
+    /// request it reads, and a request whose body is still coming when the
+    /// server starts shutting down.
+    @Test func theGatewaysReaderAtItsEdges() async throws {
+        let server = try await RunningServer.start()
+        _ = try await server.deploy("api", prefix: "/api", routes: [
+            ["path": "/empty", "methods": ["GET"], "backend": ["type": "STOCK_RESPONSE_BACKEND", "status": 204, "body": "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL!"]],
+            ["path": "/post", "methods": ["POST"], "backend": ["type": "STOCK_RESPONSE_BACKEND", "status": 200, "body": "posted"]],
+        ])
+        // Each refused at once (404), one after another on one connection.
+        let many = 2_500
+        let pipelined = try await runOffPool {
+            try exchange(port: server.port, sending: String(repeating: "GET /api/nope HTTP/1.1\r\nHost: t\r\n\r\n", count: many)
+                + "GET /api/nope HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        }
+        #expect(pipelined.components(separatedBy: "HTTP/1.1 404 Not Found\r\n").count - 1 == many + 1)
+
+        // 204: no length, no body; the next answer follows at once.
+        let empty = try await runOffPool {
+            try exchange(port: server.port, sending: "GET /api/empty HTTP/1.1\r\nHost: t\r\n\r\nPOST /api/post HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        }
+        #expect(empty.hasPrefix("HTTP/1.1 204 No Content\r\n"), "\(empty)")
+        #expect(!empty.contains("EVIL") && !empty.contains("Content-Length: 43"), "\(empty)")
+        #expect(empty.components(separatedBy: "\r\n\r\n").dropFirst().first?.hasPrefix("HTTP/1.1 200 OK\r\n") == true, "\(empty)")
+
+        // Not a request this reader reads (bare LF): the general server answers at once.
+        let bareLF = try await runOffPool { try exchange(port: server.port, sending: "GET /health HTTP/1.1\nHost: t\n\n") }
+        #expect(bareLF.hasPrefix("HTTP/1.1 "), "\(bareLF)")
+
+        // Half a body, then a graceful shutdown, then the rest: answered, and the connection closed.
+        let connection = try RawConnection(port: server.port)
+        try connection.send("POST /api/post HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n01234")
+        try await Task.sleep(for: .milliseconds(200))
+        let stopping = Task { try await server.stop() }
+        try await Task.sleep(for: .milliseconds(500))
+        try connection.send("56789")
+        let answer = try await runOffPool { try connection.receiveUntilClosed() }
+        #expect(answer.hasPrefix("HTTP/1.1 200 OK\r\n") && answer.hasSuffix("posted"), "\(answer)")
+        #expect(answer.contains("Connection: close"), "\(answer)")
+        try await stopping.value
+    }
+
     @Test func aWarmGatewayCallInFlightFinishesOnShutdown() async throws {
         let server = try await RunningServer.start()
         try await server.register(app: "ops", function: "nap", image: "fns/sleep:test")

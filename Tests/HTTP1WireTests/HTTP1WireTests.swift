@@ -1,13 +1,13 @@
+import HTTP1Wire
 import HTTPTypes
 import NIOCore
-@testable import Runtime
-@testable import Server
+import Runtime
 import Testing
 
 /// The two hand-written HTTP/1 readers of the warm path: the gateway's
 /// request heads (strict: anything unsure goes to NIO's server) and the
 /// FDK's responses.
-struct WireFormatTests {
+struct HTTP1WireTests {
     static func parse(_ text: String) -> HTTP1RequestHead.Parse {
         var bytes = Array(text.utf8)
         return bytes.withUnsafeMutableBytes { HTTP1RequestHead.parse(UnsafeRawBufferPointer($0)) }
@@ -60,6 +60,12 @@ struct WireFormatTests {
         guard case .unsupported = Self.parse(text) else { Issue.record("\(text.debugDescription) was read"); return }
     }
 
+    /// Bytes that cannot begin a request go to the general server at once (which answers 400), not after 16 KiB.
+    @Test(arguments: ["GET /a HTTP/1.1\nHost: a\n", "\u{16}\u{3}\u{1}\u{2}\u{0}", "get /a", "LONGMETHOD /a", "GET /a HTTP/1.1\r\nHost: a\n"])
+    func bytesThatCannotBeginARequestGoToTheGeneralServerAtOnce(text: String) {
+        guard case .unsupported = Self.parse(text) else { Issue.record("\(text.debugDescription) waits for more"); return }
+    }
+
     @Test func aHeadLargerThanTheLimitGoesToTheGeneralServer() {
         let text = "GET /a HTTP/1.1\r\nX-Big: " + String(repeating: "x", count: HTTP1RequestHead.maxLength)
         guard case .unsupported = Self.parse(text) else { Issue.record("a 16 KiB head without its end was kept"); return }
@@ -67,9 +73,9 @@ struct WireFormatTests {
 
     // The FDK's responses.
 
-    static func responses(_ text: String, pieces: Int = 1) throws -> [FDKResponse] {
-        var parser = FDKResponseParser()
-        var found: [FDKResponse] = []
+    static func responses(_ text: String, pieces: Int = 1) throws -> [HTTP1Response] {
+        var parser = HTTP1ResponseParser()
+        var found: [HTTP1Response] = []
         let bytes = Array(text.utf8)
         let size = max(1, (bytes.count + pieces - 1) / pieces)
         for start in stride(from: 0, to: bytes.count, by: size) {
@@ -120,11 +126,31 @@ struct WireFormatTests {
         "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
         "HTTP/1.1 200 OK\r\n folded: x\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX-A: 1\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.x 200 OK\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nxyz",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+1\r\nx\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1 1\r\nx\r\n0\r\n\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhello\r\n",
     ])
     func aMalformedFDKResponseIsAnError(text: String) {
-        #expect(throws: FDKResponseParser.Invalid.self) { try Self.responses(text) }
+        #expect(throws: HTTP1ResponseParser.Invalid.self) { try Self.responses(text) }
+    }
+
+    @Test func aBodyOverTheLimitIsAnError() throws {
+        var announced = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 999999999999\r\n\r\n")
+        var refusing = HTTP1ResponseParser(maxBodyLength: 4)
+        #expect(throws: HTTP1ResponseParser.Invalid.self, "refused from the head alone") { try refusing.feed(&announced) }
+        var parser = HTTP1ResponseParser(maxBodyLength: 4)
+        var fits = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfour")
+        #expect(try parser.feed(&fits)?.body == ByteBuffer(string: "four"))
+        for text in ["HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfive!", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n"] {
+            var parser = HTTP1ResponseParser(maxBodyLength: 4)
+            var bytes = ByteBuffer(string: text)
+            #expect(throws: HTTP1ResponseParser.Invalid.self) { try parser.feed(&bytes) }
+        }
     }
 
     @Test func aResponseCutOffIsNotAResponse() throws {

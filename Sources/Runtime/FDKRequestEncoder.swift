@@ -1,0 +1,43 @@
+import HTTP1Wire
+import NIOCore
+
+/// The HTTP/1.1 bytes of a call to an FDK, written as one buffer: the
+/// request line, the call's headers (its own `Fn-Call-Id`, `Fn-Deadline`,
+/// `Content-Length` and `Host` replaced), then the body. A header whose
+/// name is not a token or whose value holds a CR, LF or NUL is not sent:
+/// the gateway's and the API's headers never do (HTTPTypes checks them),
+/// and nothing a library caller passes can add a line to the request.
+enum FDKRequestEncoder {
+    static func encode(_ request: FDKRequest, deadline: String, into out: inout ByteBuffer) {
+        out.writeStaticString("POST /call HTTP/1.1\r\n")
+        for (name, value) in request.headers where !isReplaced(name) && isSafe(name: name, value: value) {
+            out.writeString(name)
+            out.writeStaticString(": ")
+            out.writeString(value)
+            out.writeStaticString("\r\n")
+        }
+        out.writeStaticString("Fn-Call-Id: ")
+        out.writeString(request.callID)
+        out.writeStaticString("\r\nFn-Deadline: ")
+        out.writeString(deadline)
+        out.writeStaticString("\r\nContent-Length: ")
+        out.writeString(String(request.body.readableBytes))
+        out.writeStaticString("\r\nHost: localhost\r\n\r\n")
+        var body = request.body
+        out.writeBuffer(&body)
+    }
+
+    static func isSafe(name: String, value: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy(isTokenCharacter) && !value.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 }
+    }
+
+    private static func isReplaced(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 10: equalIgnoringCase(name.utf8, "fn-call-id")
+        case 11: equalIgnoringCase(name.utf8, "fn-deadline")
+        case 14: equalIgnoringCase(name.utf8, "content-length")
+        case 4: equalIgnoringCase(name.utf8, "host")
+        default: false
+        }
+    }
+}
