@@ -165,7 +165,10 @@ struct ServerTests {
         try connection.send("POST /api/post HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n01234")
         try await Task.sleep(for: .milliseconds(200))
         let stopping = Task { try await server.stop() }
-        try await Task.sleep(for: .milliseconds(500))
+        // The listener closes first, then each connection is told to quiesce.
+        let closed = try await eventually(within: .seconds(20)) { (try? RawConnection(port: server.port)) == nil }
+        #expect(closed, "the server stopped listening")
+        try await Task.sleep(for: .milliseconds(300))
         try connection.send("56789")
         let answer = try await runOffPool { try connection.receiveUntilClosed() }
         #expect(answer.hasPrefix("HTTP/1.1 200 OK\r\n") && answer.hasSuffix("posted"), "\(answer)")
