@@ -43,10 +43,12 @@ struct FnrtResponder: HTTPResponder {
     static func logAccess(_ logger: Logger, method: HTTPRequest.Method, path: String, status: HTTPResponse.Status,
                           client: String?, since started: ContinuousClock.Instant) {
         guard logger.logLevel <= .info else { return }
-        let micros = (ContinuousClock.now - started) / .microseconds(1)
-        var metadata: Logger.Metadata = ["client": .string(client ?? "-"), "us": .stringConvertible(Int(micros))]
-        if logger[metadataKey: "hb.request.id"] == nil { metadata["hb.request.id"] = .stringConvertible(RequestID()) }
-        logger.info("\(method) \(path) \(status.code)", metadata: metadata)
+        let elapsed = (ContinuousClock.now - started).components
+        let micros = String(elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000)
+        let metadata: Logger.Metadata = logger[metadataKey: "hb.request.id"] == nil
+            ? ["client": .string(client ?? "-"), "us": .string(micros), "hb.request.id": .stringConvertible(RequestID())]
+            : ["client": .string(client ?? "-"), "us": .string(micros)]
+        logger.info(Logger.Message(stringLiteral: method.rawValue + " " + path + " " + String(status.code)), metadata: metadata)
     }
 
     /// True for the paths the server itself answers (`reservedPrefixes`);

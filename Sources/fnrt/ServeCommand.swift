@@ -67,6 +67,7 @@ struct Serve: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        defer { ServeLogHandler.flush() }
         do {
             let home = try FnrtHome.fromEnvironment()
             var configuration = ServerConfiguration()
@@ -90,6 +91,7 @@ struct Serve: AsyncParsableCommand {
             let server = try FnrtServer(configuration: configuration, home: home, logger: Logger(label: "fnrt"))
             let host = configuration.host
             try await server.run(registry: try registry.makeClient(), onRunning: { port in
+                ServeLogHandler.flush()  // the lines before it first
                 FileHandle.standardError.write(Data("fnrt: serving on http://\(host):\(port)\n".utf8))
             })
         } catch {
