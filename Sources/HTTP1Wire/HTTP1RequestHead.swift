@@ -10,11 +10,13 @@ import HTTPTypes
 ///
 /// The result is what NIO's parser and `HTTP1ToHTTPServerCodec` make of the
 /// same bytes: the first `Host` becomes the authority and leaves the fields,
-/// the target is kept as sent.
+/// the target is kept as sent (split once at its first `?`).
 public struct HTTP1RequestHead: Sendable {
     public var method: HTTPRequest.Method
-    /// The request target as sent: the path, and `?` and the query if any.
-    public var target: String
+    /// The request target's path, as sent (percent-encoded).
+    public var path: String
+    /// The query after the first `?`, as sent; nil when there is none.
+    public var query: String?
     /// The `Host` header's value.
     public var authority: String?
     /// The header fields but `Host`, in order.
@@ -51,7 +53,10 @@ public struct HTTP1RequestHead: Sendable {
               rest[rest.startIndex] == UInt8(ascii: "/"),
               rest[rest.startIndex..<secondSpace].allSatisfy({ $0 > HTTP1Bytes.space && $0 < 0x7F }),
               rest[(secondSpace + 1)...].elementsEqual("HTTP/1.1".utf8) else { return .unsupported }
-        let target = String(decoding: rest[rest.startIndex..<secondSpace], as: UTF8.self)
+        let target = rest[rest.startIndex..<secondSpace]
+        let mark = target.firstIndex(of: UInt8(ascii: "?"))
+        let path = String(decoding: target[..<(mark ?? target.endIndex)], as: UTF8.self)
+        let query = mark.map { String(decoding: target[($0 + 1)...], as: UTF8.self) }
 
         var fields = HTTPFields()
         var authority: String?
@@ -89,7 +94,7 @@ public struct HTTP1RequestHead: Sendable {
             guard let fieldName = HTTPField.Name(String(decoding: name, as: UTF8.self)) else { return .unsupported }
             fields.append(HTTPField(name: fieldName, value: text))
         }
-        return .head(HTTP1RequestHead(method: method, target: target, authority: authority, fields: fields,
+        return .head(HTTP1RequestHead(method: method, path: path, query: query, authority: authority, fields: fields,
                                       contentLength: contentLength ?? 0, closing: closing, length: length))
     }
 

@@ -113,11 +113,10 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                 case .unsupported:
                     return handOff(context: context)
                 case .head(let head):
-                    let path = head.target.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(head.target[..<$0]) } ?? head.target
-                    guard !FnrtResponder.isServerPath(path), let match = gateway.match(path: path) else { return handOff(context: context) }
+                    guard !FnrtResponder.isServerPath(head.path), let match = gateway.match(path: head.path) else { return handOff(context: context) }
                     let started = ContinuousClock.now
                     if head.contentLength > min(maxBodyBytes, match.maxBodyBytes) {
-                        return refuseTooLarge(head, path: path, started: started, context: context)
+                        return refuseTooLarge(head, started: started, context: context)
                     }
                     state = .awaitingBody(head, match, started: started)
                 }
@@ -154,12 +153,10 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         buffer!.moveReaderIndex(forwardBy: head.length)
         let body = buffer!.readSlice(length: head.contentLength)!
         if buffer!.readableBytes == 0 { buffer = nil }
-        let mark = head.target.firstIndex(of: "?")
-        let path = mark.map { String(head.target[..<$0]) } ?? head.target
-        var request = GatewayRequest(method: head.method, path: path, query: mark.map { String(head.target[head.target.index(after: $0)...]) },
-                                     headers: head.fields, body: body, clientAddress: clientAddress(context))
+        var request = GatewayRequest(method: head.method, path: head.path, query: head.query, headers: head.fields, body: body,
+                                     clientAddress: clientAddress(context))
         request.authority = head.authority
-        let closing = head.closing, method = head.method
+        let closing = head.closing, method = head.method, path = head.path
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         match.handle(request, on: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
@@ -190,12 +187,12 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
 
     /// 413 before the body is read, then the connection closes (reading on
     /// would mean reading the whole body).
-    private func refuseTooLarge(_ head: HTTP1RequestHead, path: String, started: ContinuousClock.Instant, context: ChannelHandlerContext) {
+    private func refuseTooLarge(_ head: HTTP1RequestHead, started: ContinuousClock.Instant, context: ChannelHandlerContext) {
         state = .closing
         buffer = nil
         let answer = FnrtResponder.tooLargeAnswer
         write(answer, closing: true, context: context)
-        FnrtResponder.logAccess(logger, method: head.method, path: path, status: answer.status, client: clientAddress(context), since: started)
+        FnrtResponder.logAccess(logger, method: head.method, path: head.path, status: answer.status, client: clientAddress(context), since: started)
     }
 
     /// The response as HTTP/1.1 bytes, in one write: the status line, the

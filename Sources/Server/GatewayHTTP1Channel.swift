@@ -6,7 +6,9 @@ import NIOCore
 /// Hummingbird's HTTP/1 channel with `GatewayConnectionHandler` in front of
 /// it: the gateway reads each connection's bytes first and hands the
 /// connection to NIO's HTTP/1 server and Hummingbird at the first request it
-/// does not serve itself.
+/// does not serve itself. Hummingbird's idle timeout must stay off
+/// (`HTTP1Channel.Configuration.idleTimeout` nil): its handler sees no read
+/// on a connection the gateway serves, and would close it as idle.
 struct GatewayHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = HTTP1Channel.Value
 

@@ -18,7 +18,8 @@ struct HTTP1WireTests {
             + "Connection: keep-alive, Close\r\nX-Trace: second\r\n\r\npayload"
         guard case .head(let head) = Self.parse(text) else { Issue.record("not read"); return }
         #expect(head.method == .post)
-        #expect(head.target == "/api/items/42?verbose=1")
+        #expect(head.path == "/api/items/42")
+        #expect(head.query == "verbose=1")
         #expect(head.authority == "example.test:8080")
         #expect(head.fields[values: .init("X-Trace")!] == ["abc", "second"], "values trimmed, order kept")
         #expect(head.fields[HTTPField.Name("Host")!] == nil, "Host is the authority, as HTTP1ToHTTPServerCodec makes it")
@@ -26,6 +27,13 @@ struct HTTP1WireTests {
         #expect(head.contentLength == 7)
         #expect(head.closing)
         #expect(head.length == text.utf8.count - "payload".utf8.count)
+    }
+
+    @Test(arguments: [("/a/b", "/a/b", nil), ("/a?", "/a", ""), ("/a?b=1?c", "/a", "b=1?c"), ("/?x", "/", "x")] as [(String, String, String?)])
+    func theTargetIsSplitAtItsFirstQuestionMark(target: String, path: String, query: String?) throws {
+        guard case .head(let head) = Self.parse("GET \(target) HTTP/1.1\r\nHost: a\r\n\r\n") else { Issue.record("not read"); return }
+        #expect(head.path == path)
+        #expect(head.query == query)
     }
 
     @Test(arguments: ["", "GET / HTTP/1.1\r\n", "GET / HTTP/1.1\r\nHost: a\r\n", "GET / HTTP/1.1\r\nHost: a\r\n\r"])
