@@ -505,9 +505,11 @@ public final class Scheduler: @unchecked Sendable {
 
     /// Lock held.
     private func release(_ hot: Hot, spec: FunctionSpec, pool: Pool, broken: Bool) {
+        // The gauge of hot containers is updated where the container ends up
+        // (a container going back to idle leaves it as it was).
         pool.busy -= 1
-        pool.updateHot()
         if broken || !accepting {
+            pool.updateHot()
             discard(hot, kill: broken)
             launchIfNeeded(spec)  // a replacement for the calls still waiting
             return
