@@ -28,30 +28,32 @@ struct ServeLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var line = Self.clock.withLock { $0.now() }
-        line.reserveCapacity(256)
-        line += " "
-        line += event.level.rawValue
-        if !label.isEmpty {
-            line += " "
-            line += label
-        }
-        line += ":"
+        let stamp = Self.clock.withLock { $0.now() }
         let all = metadata.isEmpty ? event.metadata ?? [:] : event.metadata.map { metadata.merging($0) { $1 } } ?? metadata
-        for (key, value) in all.sorted(by: { $0.key < $1.key }) {
-            line += " "
-            line += key
-            line += "="
-            line += value.description
-        }
-        if let error = event.error { line += " error=\(error)" }
-        line += " ["
-        line += event.source
-        line += "] "
-        line += event.message.description
-        line += "\n"
+        let entries = all.sorted { $0.key < $1.key }
+        // Straight into the bytes that wait: no line is made as a string first.
         let due = Self.pending.withLock { bytes in
-            bytes.append(contentsOf: line.utf8)
+            func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+            append(stamp)
+            bytes.append(UInt8(ascii: " "))
+            append(event.level.rawValue)
+            if !label.isEmpty {
+                bytes.append(UInt8(ascii: " "))
+                append(label)
+            }
+            bytes.append(UInt8(ascii: ":"))
+            for (key, value) in entries {
+                bytes.append(UInt8(ascii: " "))
+                append(key)
+                bytes.append(UInt8(ascii: "="))
+                append(value.description)
+            }
+            if let error = event.error { append(" error=\(error)") }
+            append(" [")
+            append(event.source)
+            append("] ")
+            append(event.message.description)
+            bytes.append(UInt8(ascii: "\n"))
             return event.level >= .warning || bytes.count >= Self.batchBytes
         }
         if due { Self.flush() } else { Self.startFlusher }
