@@ -96,9 +96,12 @@ func hasPrefixIgnoringCase(_ text: String, _ prefix: StaticString) -> Bool {
 /// one call at a time, as the contract says.
 public final class FDKConnection: Sendable {
     let channel: any Channel
+    /// The connection's one handler, kept (a pipeline lookup by type per call was measurable).
+    private let collector: NIOLoopBound<ResponseCollector>
 
-    private init(channel: any Channel) {
+    private init(channel: any Channel, collector: NIOLoopBound<ResponseCollector>) {
         self.channel = channel
+        self.collector = collector
     }
 
     /// Connects to `socketPath`.
@@ -110,7 +113,10 @@ public final class FDKConnection: Sendable {
                 }
             }
             .connect(unixDomainSocketPath: socketPath).get()
-        return FDKConnection(channel: channel)
+        return try await channel.eventLoop.submit {
+            let collector = try channel.pipeline.syncOperations.handler(type: ResponseCollector.self)
+            return FDKConnection(channel: channel, collector: NIOLoopBound(collector, eventLoop: channel.eventLoop))
+        }.get()
     }
 
     /// Makes one call; the outcome, never a thrown error, so the caller maps it.
@@ -127,17 +133,16 @@ public final class FDKConnection: Sendable {
         let channel = self.channel
         let loop = channel.eventLoop
         let promise = loop.makePromise(of: CallOutcome.self)
+        let collector = self.collector
         let send: @Sendable () -> Void = {
-            guard let collector = try? channel.pipeline.syncOperations.handler(type: ResponseCollector.self) else {
-                promise.succeed(.receiveError(ConnectionClosed().description))
-                return
-            }
+            guard channel.isActive else { return promise.succeed(.receiveError(ConnectionClosed().description)) }
             var bytes = channel.allocator.buffer(capacity: 512 + request.body.readableBytes)
             FDKRequestEncoder.encode(request, deadline: CallHeaders.deadline(request.deadline), into: &bytes)
-            collector.expect(promise, by: .now() + .nanoseconds(timeout.nanoseconds), on: loop)
+            collector.value.expect(promise, by: .now() + .nanoseconds(timeout.nanoseconds), on: loop)
             channel.writeAndFlush(bytes).whenFailure { error in
+                // The call's outcome once (the connection's end may have given it already).
+                collector.value.fail("\(error)")
                 channel.close(promise: nil)
-                promise.succeed(.receiveError("\(error)"))
             }
         }
         if loop.inEventLoop { send() } else { loop.execute(send) }
@@ -318,5 +323,10 @@ final class ResponseCollector: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         complete(.receiveError("\(error)"))
         context.close(promise: nil)
+    }
+
+    /// The pending call, if any, failed: `reason` is its outcome.
+    func fail(_ reason: String) {
+        complete(.receiveError(reason))
     }
 }
