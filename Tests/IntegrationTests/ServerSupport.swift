@@ -209,3 +209,13 @@ final class RawConnection: @unchecked Sendable {
         return String(decoding: received, as: UTF8.self)
     }
 }
+
+/// True while a TCP socket listens on the loopback `port` (from /proc/net/tcp, without connecting).
+func isListening(port: Int) -> Bool {
+    let local = "0100007F:" + String(format: "%04X", port)
+    guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return false }
+    return table.split(separator: "\n").dropFirst().contains { line in
+        let columns = line.split(separator: " ")
+        return columns.count > 3 && columns[1] == local && columns[3] == "0A"  // 0A: LISTEN
+    }
+}
