@@ -62,8 +62,9 @@ public final class DockerDriver: ContainerDriver {
             image: imageID, env: spec.environment, user: user,
             labels: [Self.instanceLabel: instance, Self.homeLabel: home, "fnrt.app": spec.app, "fnrt.function": spec.name, "fnrt.iofs": iofs, "fnrt.image": spec.image],
             hostConfig: host)
+        let name = "fnrt-\(spec.app)-\(spec.name)-\(id.prefix(8))".filter { $0.isLetter || $0.isNumber || "-_.".contains($0) }
         do {
-            let dockerID = try await docker.createContainer(name: "fnrt-\(spec.app)-\(spec.name)-\(id.prefix(8))".filter { $0.isLetter || $0.isNumber || "-_.".contains($0) }, container)
+            let dockerID = try await docker.createContainer(name: name, container)
             let started = Container(id: dockerID, iofs: iofs)
             do { try await docker.startContainer(dockerID) } catch {
                 try? await remove(started)
@@ -75,6 +76,9 @@ public final class DockerDriver: ContainerDriver {
             throw error
         } catch {
             RootDirectoryCleaner.remove(iofs)
+            // No answer (the engine went away mid-request, as a restart does): it may have made
+            // the container all the same. Removed by name once the engine answers again.
+            if case DockerError.api = error {} else { unremoved.withLock { _ = $0.insert(Container(id: name, iofs: iofs)) } }
             throw ContainerError.launch(function: function, reason: "\(error)")
         }
     }

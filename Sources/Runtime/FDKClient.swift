@@ -139,11 +139,10 @@ public final class FDKConnection: Sendable {
             var bytes = channel.allocator.buffer(capacity: 512 + request.body.readableBytes)
             FDKRequestEncoder.encode(request, deadline: CallHeaders.deadline(request.deadline), into: &bytes)
             collector.value.expect(promise, by: .now() + .nanoseconds(timeout.nanoseconds), on: loop)
-            channel.writeAndFlush(bytes).whenFailure { error in
-                // The call's outcome once (the connection's end may have given it already).
-                collector.value.fail("\(error)")
-                channel.close(promise: nil)
-            }
+            // No promise per write: a write that fails closes the connection, whose end gives
+            // the call its outcome; one that finds it closed already is caught here.
+            channel.writeAndFlush(bytes, promise: nil)
+            if !channel.isActive { collector.value.fail(ConnectionClosed().description) }
         }
         if loop.inEventLoop { send() } else { loop.execute(send) }
         return promise.futureResult
