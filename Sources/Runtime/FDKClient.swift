@@ -300,9 +300,8 @@ final class ResponseCollector: ChannelInboundHandler {
         var bytes = unwrapInboundIn(data)
         do {
             // One call at a time: a response is the pending call's (one with no call pending is dropped).
-            while let response = try parser.feed(&bytes) {
+            while let response = try parser.feed(&bytes) {  // takes the bytes; later calls go on with what it kept
                 complete(CallOutcome.map(response))
-                bytes = ByteBuffer()
             }
         } catch {
             complete(.receiveError("\(error)"))
