@@ -95,6 +95,7 @@ struct Serve: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("fnrt: serving on http://\(host):\(port)\n".utf8))
             })
         } catch {
+            ServeLogHandler.flush()  // the lines before the error first
             throw fail(error)
         }
     }
