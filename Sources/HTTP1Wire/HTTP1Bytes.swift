@@ -21,6 +21,11 @@ enum HTTP1Bytes {
         (byte >= space && byte < 0x7F) || byte == tab
     }
 
+    /// A response's field value or reason phrase: those, and obs-text (bytes from 0x80).
+    static func isResponseTextCharacter(_ byte: UInt8) -> Bool {
+        isValueCharacter(byte) || byte >= 0x80
+    }
+
     /// `bytes` without the spaces and tabs around them.
     static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> Slice<UnsafeRawBufferPointer> {
         var start = bytes.startIndex, end = bytes.endIndex
@@ -76,6 +81,22 @@ struct HTTP1LineReader {
         }
         return nil
     }
+}
+
+/// True when `name` is a field name (a token) and `value` can be sent as its
+/// value on one line (no CR, LF or NUL): what may go into a request as is.
+public func isSendableField(name: String, value: String) -> Bool {
+    isFieldName(name) && isSendableFieldValue(value)
+}
+
+/// A token: one or more `tchar`.
+public func isFieldName(_ name: String) -> Bool {
+    !name.isEmpty && name.utf8.allSatisfy(isTokenCharacter)
+}
+
+/// No CR, LF or NUL, which would end the line or the string.
+public func isSendableFieldValue(_ value: String) -> Bool {
+    !value.utf8.contains { $0 == HTTP1Bytes.cr || $0 == HTTP1Bytes.lf || $0 == 0 }
 }
 
 /// RFC 9110's `tchar`: the characters of a method or a field name.

@@ -162,7 +162,7 @@ public struct HTTP1ResponseParser {
             guard let line = lines.next(), line.count >= 12, line.starts(with: "HTTP/1.".utf8),
                   HTTP1Bytes.decimal(line[(line.startIndex + 7)..<(line.startIndex + 8)]) != nil, line[line.startIndex + 8] == HTTP1Bytes.space, line.count == 12 || line[line.startIndex + 12] == HTTP1Bytes.space,
                   let code = HTTP1Bytes.decimal(line[(line.startIndex + 9)..<(line.startIndex + 12)]),
-                  line[(line.startIndex + 12)...].allSatisfy({ HTTP1Bytes.isValueCharacter($0) || $0 >= 0x80 }) else {
+                  line[(line.startIndex + 12)...].allSatisfy(HTTP1Bytes.isResponseTextCharacter) else {
                 return "the status line is not HTTP/1.x's"
             }
             status = code
@@ -174,7 +174,7 @@ public struct HTTP1ResponseParser {
                 let name = line[line.startIndex..<colon]
                 let value = HTTP1Bytes.trimmed(line[(colon + 1)...])
                 // Visible characters, spaces, tabs and obs-text: no CR, LF or other control.
-                guard value.allSatisfy({ HTTP1Bytes.isValueCharacter($0) || $0 >= 0x80 }) else {
+                guard value.allSatisfy(HTTP1Bytes.isResponseTextCharacter) else {
                     return "a header value has a control character: \(String(decoding: name, as: UTF8.self))"
                 }
                 if name.count == 14, equalIgnoringCase(name, "content-length") {

@@ -67,9 +67,9 @@ public enum CallOutcome: Sendable {
                 if name.utf8.count == 14, equalIgnoringCase(name.utf8, "fn-http-status") {
                     // The first one counts; out of range, 200.
                     if status == nil { status = Int(value).flatMap { (200...599).contains($0) ? $0 : nil } ?? 200 }
-                } else if name.utf8.count > 10, hasPrefixIgnoringCase(name, "fn-http-h-") {
+                } else if name.utf8.count > 10, equalIgnoringCase(name.utf8.prefix(10), "fn-http-h-") {
                     headers.append((String(name.dropFirst("Fn-Http-H-".count)), value))
-                } else if name.utf8.count == 12, hasPrefixIgnoringCase(name, "content-type") {
+                } else if name.utf8.count == 12, equalIgnoringCase(name.utf8, "content-type") {
                     headers.append(("Content-Type", value))
                 }
             }
@@ -80,16 +80,6 @@ public enum CallOutcome: Sendable {
             return .invalidResponse(status: response.status)
         }
     }
-}
-
-/// True when `text` starts with `prefix` (lower-case ASCII) in any case;
-/// no string is made (the warm path maps every header of every response).
-func hasPrefixIgnoringCase(_ text: String, _ prefix: StaticString) -> Bool {
-    var characters = text.utf8.makeIterator()
-    for expected in UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount) {
-        guard let byte = characters.next(), byte | 0x20 == expected || byte == expected else { return false }
-    }
-    return true
 }
 
 /// One persistent HTTP/1.1 connection to a function's socket, over SwiftNIO;

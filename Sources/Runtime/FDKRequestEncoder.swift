@@ -10,7 +10,7 @@ import NIOCore
 enum FDKRequestEncoder {
     static func encode(_ request: FDKRequest, deadline: String, into out: inout ByteBuffer) {
         out.writeStaticString("POST /call HTTP/1.1\r\n")
-        for (name, value) in request.headers where !isReplaced(name) && isSafe(name: name, value: value) {
+        for (name, value) in request.headers where !isReplaced(name) && isSendableField(name: name, value: value) {
             out.writeString(name)
             out.writeStaticString(": ")
             out.writeString(value)
@@ -25,10 +25,6 @@ enum FDKRequestEncoder {
         out.writeStaticString("\r\nHost: localhost\r\n\r\n")
         var body = request.body
         out.writeBuffer(&body)
-    }
-
-    static func isSafe(name: String, value: String) -> Bool {
-        !name.isEmpty && name.utf8.allSatisfy(isTokenCharacter) && !value.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 }
     }
 
     private static func isReplaced(_ name: String) -> Bool {

@@ -124,12 +124,13 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         }
     }
 
-    /// Nothing is left to answer: the connection closes, behind the answers written.
-    private func close(context: ChannelHandlerContext) {
+    /// Nothing more is served: the connection closes once `last` and the
+    /// answers written before it are out.
+    private func close(after last: ByteBuffer = ByteBuffer(), context: ChannelHandlerContext) {
         state = .closing
         buffer = nil
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer()))).whenComplete { _ in channel.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(last))).whenComplete { _ in channel.close(promise: nil) }
     }
 
     /// The rest of the pipeline takes the connection from the request at
@@ -165,11 +166,7 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             handler.write(response, closing: last, context: context)
             FnrtResponder.logAccess(handler.logger, method: method, path: path, status: response.status,
                                     client: handler.clientAddress(context), since: started)
-            if last {
-                handler.state = .closing
-                handler.buffer = nil
-                return
-            }
+            if last { return }  // the write closes the connection
             handler.state = .idle
             // Answered at once (a refusal, a stock response): `serve`'s loop goes on.
             if handler.serving { return }
@@ -188,8 +185,6 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     /// 413 before the body is read, then the connection closes (reading on
     /// would mean reading the whole body).
     private func refuseTooLarge(_ head: HTTP1RequestHead, started: ContinuousClock.Instant, context: ChannelHandlerContext) {
-        state = .closing
-        buffer = nil
         let answer = FnrtResponder.tooLargeAnswer
         write(answer, closing: true, context: context)
         FnrtResponder.logAccess(logger, method: head.method, path: head.path, status: answer.status, client: clientAddress(context), since: started)
@@ -200,7 +195,7 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     /// dropped: the whole body is here and the connection is this
     /// server's), `Content-Length` (none, and no body, for 1xx, 204 and
     /// 304), `Date`, `Server`, and `Connection: close` when the connection
-    /// ends with it.
+    /// ends with it (it is then closed behind the answer).
     private func write(_ response: GatewayResponse, closing: Bool, context: ChannelHandlerContext) {
         let code = response.status.code
         let bodiless = code < 200 || code == 204 || code == 304
@@ -238,8 +233,7 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             out.writeBuffer(&body)
         }
         guard closing else { return context.writeAndFlush(wrapOutboundOut(.byteBuffer(out)), promise: nil) }
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(.byteBuffer(out))).whenComplete { _ in channel.close(promise: nil) }
+        close(after: out, context: context)
     }
 
     private static let keepAlive = HTTPField.Name("Keep-Alive")!, proxyConnection = HTTPField.Name("Proxy-Connection")!

@@ -67,8 +67,8 @@ struct Run: AsyncParsableCommand {
                 guard let colon = line.firstIndex(of: ":") else { throw ValidationError("-H \(line): expected Name: value") }
                 let name = String(line[..<colon]).trimmingCharacters(in: .whitespaces)
                 let value = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
-                guard !name.isEmpty, name.utf8.allSatisfy(isTokenCharacter) else { throw ValidationError("-H \(line): the name must be an HTTP token (letters, digits, !#$%&'*+-.^_`|~)") }
-                guard !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else { throw ValidationError("-H \(line): the value must not hold a CR, LF or NUL") }
+                guard isFieldName(name) else { throw ValidationError("-H \(line): the name must be an HTTP token (letters, digits, !#$%&'*+-.^_`|~)") }
+                guard isSendableFieldValue(value) else { throw ValidationError("-H \(line): the value must not hold a CR, LF or NUL") }
                 headers.append((name, value))
             }
             let body: Data
