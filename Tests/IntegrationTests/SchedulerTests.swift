@@ -87,6 +87,11 @@ struct SchedulerTests {
     @Test func idleContainersAreReusedLastInFirstOut() async throws {
         let (scheduler, _) = try make()
         let function = spec("sleep")
+        // Two containers hot first: cold, the two calls below would each wait for a start,
+        // and a start slower by more than their 700 ms difference reversed their ends (seen in CI).
+        _ = await concurrently(2, scheduler, function, "1")
+        let twoHot = await eventually { scheduler.idleContainers(function).count == 2 }
+        try #require(twoHot, "two containers started for two concurrent calls")
         async let short = invoke(scheduler, function, "200")
         async let long = invoke(scheduler, function, "900")
         let (first, last) = await (short, long)
