@@ -70,11 +70,12 @@ public struct FunctionRouteBackend: GatewayBackend {
     /// A function already resolved with a warm container is called without
     /// leaving `eventLoop`; anything else (resolving, a cold start, a queue)
     /// goes through `respond(to:)` in a task.
-    public func respond(to request: GatewayRequest, on eventLoop: any EventLoop) -> EventLoopFuture<GatewayResponse> {
+    public func respond(to request: GatewayRequest, on eventLoop: any EventLoop, answer: @escaping @Sendable (GatewayResponse) -> Void) {
         if let spec = resolver.resolvedNow(reference),
-           let answer = invoker.invokeWarm(spec, request: HTTPTrigger.call(for: request, deadline: Date() + Double(spec.timeout.components.seconds)), on: eventLoop) {
-            return answer.map(HTTPTrigger.response(for:))
+           invoker.invokeWarm(spec, request: HTTPTrigger.call(for: request, deadline: Date() + Double(spec.timeout.components.seconds)),
+                              on: eventLoop, completion: { answer(HTTPTrigger.response(for: $0)) }) {
+            return
         }
-        return eventLoop.makeFutureWithTask { await self.respond(to: request) }
+        eventLoop.makeFutureWithTask { await self.respond(to: request) }.whenSuccess(answer)
     }
 }

@@ -23,13 +23,16 @@ extension FunctionResolver {
 /// (never throws; every failure is a status and a reason).
 public protocol FunctionInvoking: Sendable {
     func invoke(_ spec: FunctionSpec, request: FDKRequest) async -> InvocationResult
-    /// The call made on a warm container with its result on `eventLoop`, or
-    /// nil when there is none to take now (then `invoke`).
-    func invokeWarm(_ spec: FunctionSpec, request: FDKRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InvocationResult>?
+    /// The call made on a warm container, its result given to `completion`
+    /// on `eventLoop` (true); false when there is none to take now (then
+    /// `invoke`), and `completion` is not called.
+    func invokeWarm(_ spec: FunctionSpec, request: FDKRequest, on eventLoop: any EventLoop,
+                    completion: @escaping @Sendable (InvocationResult) -> Void) -> Bool
 }
 
 extension FunctionInvoking {
-    public func invokeWarm(_ spec: FunctionSpec, request: FDKRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InvocationResult>? { nil }
+    public func invokeWarm(_ spec: FunctionSpec, request: FDKRequest, on eventLoop: any EventLoop,
+                           completion: @escaping @Sendable (InvocationResult) -> Void) -> Bool { false }
 }
 
 extension Scheduler: FunctionInvoking {}

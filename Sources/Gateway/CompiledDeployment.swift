@@ -78,26 +78,27 @@ final class CompiledDeployment: Sendable {
         return finish(transformed(response, on: route, context: context), for: request, cors: corsPolicy)
     }
 
-    /// Serves `incoming` with the answer on `eventLoop`. With no
-    /// authentication to wait for, the policies and the routing run right
+    /// Serves `incoming`, its answer given to `answer` on `eventLoop`. With
+    /// no authentication to wait for, the policies and the routing run right
     /// here and the backend answers on the loop when it can (a warm
     /// function); a deployment with authentication is served in a task.
-    func handle(_ incoming: GatewayRequest, routePath: Substring, on eventLoop: any EventLoop) -> EventLoopFuture<GatewayResponse> {
+    func handle(_ incoming: GatewayRequest, routePath: Substring, on eventLoop: any EventLoop,
+                answer: @escaping @Sendable (GatewayResponse) -> Void) {
         if authenticator != nil {
-            return eventLoop.makeFutureWithTask { await self.handle(incoming, routePath: routePath) }
+            return eventLoop.makeFutureWithTask { await self.handle(incoming, routePath: routePath) }.whenSuccess(answer)
         }
         let request: GatewayRequest, route: CompiledRoute, corsPolicy: CORSPolicy?
         switch admit(incoming, routePath: routePath) {
-        case .answered(let response): return eventLoop.makeSucceededFuture(response)
-        case .refused(let response, let refused, let policy): return eventLoop.makeSucceededFuture(finish(response, for: refused, cors: policy))
+        case .answered(let response): return answer(response)
+        case .refused(let response, let refused, let policy): return answer(finish(response, for: refused, cors: policy))
         case .routed(let routed, let matched, let policy): (request, route, corsPolicy) = (routed, matched, policy)
         }
         var context = RequestContext(request: request)
         if let refusal = bodyLimitRefusal(request) ?? authorizeAndTransform(&context, on: route) {
-            return eventLoop.makeSucceededFuture(finish(refusal, for: request, cors: corsPolicy))
+            return answer(finish(refusal, for: request, cors: corsPolicy))
         }
-        return route.backend.respond(to: context.request, on: eventLoop).map { [context] response in
-            self.finish(self.transformed(response, on: route, context: context), for: request, cors: corsPolicy)
+        route.backend.respond(to: context.request, on: eventLoop) { [context] response in
+            answer(self.finish(self.transformed(response, on: route, context: context), for: request, cors: corsPolicy))
         }
     }
 

@@ -114,10 +114,10 @@ struct DynamicRoutingBackend: GatewayBackend {
         return await backend.respond(to: request)
     }
 
-    func respond(to request: GatewayRequest, on eventLoop: any EventLoop) -> EventLoopFuture<GatewayResponse> {
+    func respond(to request: GatewayRequest, on eventLoop: any EventLoop, answer: @escaping @Sendable (GatewayResponse) -> Void) {
         let (request, backend) = choose(request)
-        guard let backend else { return eventLoop.makeSucceededFuture(Self.noBackend) }
-        return backend.respond(to: request, on: eventLoop)
+        guard let backend else { return answer(Self.noBackend) }
+        backend.respond(to: request, on: eventLoop, answer: answer)
     }
 
     static var noBackend: GatewayResponse { .error(.notFound, "no backend for this request") }

@@ -235,9 +235,10 @@ public struct DeploymentMatch: Sendable {
         await deployment.handle(request, routePath: routePath)
     }
 
-    /// Serves `request` with the answer on `eventLoop`, without leaving it
-    /// when no part of the route has to wait (see `GatewayBackend`).
-    public func handle(_ request: GatewayRequest, on eventLoop: any EventLoop) -> EventLoopFuture<GatewayResponse> {
-        deployment.handle(request, routePath: routePath, on: eventLoop)
+    /// Serves `request`, its answer given to `answer` on `eventLoop`,
+    /// without leaving the loop when no part of the route has to wait (see
+    /// `GatewayBackend`).
+    public func handle(_ request: GatewayRequest, on eventLoop: any EventLoop, answer: @escaping @Sendable (GatewayResponse) -> Void) {
+        deployment.handle(request, routePath: routePath, on: eventLoop, answer: answer)
     }
 }

@@ -93,14 +93,15 @@ public struct Principal: Sendable, Equatable {
 /// `FunctionBackend` module, a plugin).
 public protocol GatewayBackend: Sendable {
     func respond(to request: GatewayRequest) async -> GatewayResponse
-    /// The same answer, on `eventLoop`. The default runs `respond(to:)` in a
-    /// task; a backend that can often answer without leaving the loop (a
-    /// warm function) does so here.
-    func respond(to request: GatewayRequest, on eventLoop: any EventLoop) -> EventLoopFuture<GatewayResponse>
+    /// The same answer, given to `answer` once, on `eventLoop` (at once when
+    /// it is ready). The default runs `respond(to:)` in a task; a backend
+    /// that can often answer without leaving the loop (a warm function) does
+    /// so here.
+    func respond(to request: GatewayRequest, on eventLoop: any EventLoop, answer: @escaping @Sendable (GatewayResponse) -> Void)
 }
 
 extension GatewayBackend {
-    public func respond(to request: GatewayRequest, on eventLoop: any EventLoop) -> EventLoopFuture<GatewayResponse> {
-        eventLoop.makeFutureWithTask { await self.respond(to: request) }
+    public func respond(to request: GatewayRequest, on eventLoop: any EventLoop, answer: @escaping @Sendable (GatewayResponse) -> Void) {
+        eventLoop.makeFutureWithTask { await self.respond(to: request) }.whenSuccess(answer)
     }
 }

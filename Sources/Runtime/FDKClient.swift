@@ -111,31 +111,35 @@ public final class FDKConnection: Sendable {
 
     /// Makes one call; the outcome, never a thrown error, so the caller maps it.
     public func call(_ request: FDKRequest, timeout: Duration) async -> CallOutcome {
-        // `get()` cannot fail: `callOnEventLoop` maps every failure to an outcome.
-        (try? await callOnEventLoop(request, timeout: timeout).get()) ?? .receiveError("no outcome")
+        await withCheckedContinuation { continuation in
+            call(request, timeout: timeout) { continuation.resume(returning: $0) }
+        }
     }
 
-    /// Makes one call and completes on the connection's event loop: the
-    /// write, the timeout and its cancellation all happen there, with no
-    /// thread woken for them (none at all when called on that loop, as the
-    /// gateway's warm path does). A timeout or a broken connection closes it.
-    public func callOnEventLoop(_ request: FDKRequest, timeout: Duration) -> EventLoopFuture<CallOutcome> {
-        let channel = self.channel
-        let loop = channel.eventLoop
-        let promise = loop.makePromise(of: CallOutcome.self)
-        let collector = self.collector
-        let send: @Sendable () -> Void = {
-            guard channel.isActive else { return promise.succeed(.receiveError(ConnectionClosed().description)) }
-            var bytes = channel.allocator.buffer(capacity: 512 + request.body.readableBytes)
-            FDKRequestEncoder.encode(request, deadline: CallHeaders.deadline(request.deadline), into: &bytes)
-            collector.value.expect(promise, by: .now() + .nanoseconds(timeout.nanoseconds), on: loop)
-            // No promise per write: a write that fails closes the connection, whose end gives
-            // the call its outcome; one that finds it closed already is caught here.
-            channel.writeAndFlush(bytes, promise: nil)
-            if !channel.isActive { collector.value.fail(ConnectionClosed().description) }
+    /// Makes one call and gives its outcome to `completion`, once, on the
+    /// connection's event loop: the write, the timeout and its cancellation
+    /// all happen there, with no thread woken for them (none at all when
+    /// called on that loop, as the gateway's warm path does), and no future
+    /// is made (four of them per request were measurable). A timeout or a
+    /// broken connection closes it.
+    public func call(_ request: FDKRequest, timeout: Duration, completion: @escaping @Sendable (CallOutcome) -> Void) {
+        if channel.eventLoop.inEventLoop {
+            send(request, timeout: timeout, completion: completion)
+        } else {
+            channel.eventLoop.execute { self.send(request, timeout: timeout, completion: completion) }
         }
-        if loop.inEventLoop { send() } else { loop.execute(send) }
-        return promise.futureResult
+    }
+
+    /// On the connection's loop.
+    private func send(_ request: FDKRequest, timeout: Duration, completion: @escaping (CallOutcome) -> Void) {
+        guard channel.isActive else { return completion(.receiveError(ConnectionClosed().description)) }
+        var bytes = channel.allocator.buffer(capacity: 512 + request.body.readableBytes)
+        FDKRequestEncoder.encode(request, deadline: CallHeaders.deadline(request.deadline), into: &bytes)
+        collector.value.expect(completion, by: .now() + .nanoseconds(timeout.nanoseconds), on: channel.eventLoop)
+        // No promise per write: a write that fails closes the connection, whose end gives
+        // the call its outcome; one that finds it closed already is caught here.
+        channel.writeAndFlush(bytes, promise: nil)
+        if !channel.isActive { collector.value.fail(ConnectionClosed().description) }
     }
 
     /// The event loop the connection's I/O runs on.
@@ -239,7 +243,8 @@ struct ConnectionClosed: Error, CustomStringConvertible {
 /// outcome says so and the connection is closed.
 final class ResponseCollector: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
-    private var pending: EventLoopPromise<CallOutcome>?
+    /// Where the pending call's outcome goes.
+    private var pending: ((CallOutcome) -> Void)?
     private var parser = HTTP1ResponseParser()
     /// The pending call's deadline.
     private var deadline: NIODeadline?
@@ -248,9 +253,9 @@ final class ResponseCollector: ChannelInboundHandler {
     /// timer per timeout period instead of one per call.
     private var timer: (at: NIODeadline, task: Scheduled<Void>)?
 
-    /// The promise of the call just sent, due by `deadline`.
-    func expect(_ promise: EventLoopPromise<CallOutcome>, by deadline: NIODeadline, on loop: any EventLoop) {
-        pending = promise
+    /// The call just sent, due by `deadline`: its outcome goes to `completion`.
+    func expect(_ completion: @escaping (CallOutcome) -> Void, by deadline: NIODeadline, on loop: any EventLoop) {
+        pending = completion
         self.deadline = deadline
         if let timer, timer.at <= deadline { return }
         timer?.task.cancel()
@@ -280,10 +285,10 @@ final class ResponseCollector: ChannelInboundHandler {
     }
 
     private func complete(_ outcome: CallOutcome) {
-        guard let promise = pending else { return }
+        guard let completion = pending else { return }
         pending = nil
         deadline = nil
-        promise.succeed(outcome)
+        completion(outcome)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

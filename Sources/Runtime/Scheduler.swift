@@ -242,22 +242,29 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// The warm path for a caller on an event loop (the gateway): when `spec`
-    /// has an idle container, the call made on it, its result delivered on
-    /// `eventLoop`; nil when there is none (use `invoke`, which queues and
-    /// starts containers). A container whose connection runs on `eventLoop`
-    /// is preferred, so that the call needs no thread hop.
-    public func invokeWarm(_ spec: FunctionSpec, request: FDKRequest, on eventLoop: any EventLoop) -> EventLoopFuture<InvocationResult>? {
+    /// has an idle container, the call made on it and its result given to
+    /// `completion` on `eventLoop` (true); false when there is none (use
+    /// `invoke`, which queues and starts containers), and `completion` is
+    /// not called. A container whose connection runs on `eventLoop` is
+    /// preferred, so that the call needs no thread hop.
+    public func invokeWarm(_ spec: FunctionSpec, request: FDKRequest, on eventLoop: any EventLoop,
+                           completion: @escaping @Sendable (InvocationResult) -> Void) -> Bool {
         let arrived = ContinuousClock.now
         let lease: Lease
         switch lock.withLock({ admit(spec, at: arrived, preferring: eventLoop, mayWait: false) }) {
         case .leased(let leased): lease = leased
-        case .refused(let result): return eventLoop.makeSucceededFuture(result)
-        case .wait, .notWarm: return nil
+        case .refused(let result):
+            completion(result)
+            return true
+        case .wait, .notWarm: return false
         }
         let callStarted = ContinuousClock.now
-        return lease.hot.connection.callOnEventLoop(Self.call(request, for: spec), timeout: spec.timeout)
-            .hop(to: eventLoop)
-            .map { outcome in self.complete(lease, outcome: outcome, callStarted: callStarted) }
+        let connection = lease.hot.connection
+        connection.call(Self.call(request, for: spec), timeout: spec.timeout) { outcome in
+            let result = self.complete(lease, outcome: outcome, callStarted: callStarted)
+            if connection.eventLoop === eventLoop { completion(result) } else { eventLoop.execute { completion(result) } }
+        }
+        return true
     }
 
     /// The call as sent: its deadline from the function's timeout.

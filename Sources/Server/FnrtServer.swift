@@ -32,6 +32,8 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes = 6 << 20
     /// How long in-flight calls may take to finish on shutdown.
     public var shutdownGrace: Duration = .seconds(10)
+    /// Where the gateway's connections write their access lines; nil: through the logger.
+    public var accessLog: (any AccessLogWriter)?
 
     public init() {}
 
@@ -65,7 +67,7 @@ public struct FnrtServer: Sendable {
     public func run(registry: RegistryClient, until stop: (@Sendable () async -> Void)? = nil,
                     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let parts = try assemble(registry: registry)
-        let gateway = parts.responder.gateway, maxBodyBytes = configuration.maxBodyBytes, logger = logger
+        let gateway = parts.responder.gateway, maxBodyBytes = configuration.maxBodyBytes, logger = logger, accessLog = configuration.accessLog
         // Past twice the body limit (at least 1 MiB more), the connection is closed.
         let cap = max(2 * configuration.maxBodyBytes, configuration.maxBodyBytes + (1 << 20))
         var app = Application(
@@ -73,7 +75,8 @@ public struct FnrtServer: Sendable {
             server: HTTPServerBuilder { responder in
                 GatewayHTTP1Channel(
                     http1: HTTP1Channel(responder: responder, configuration: .init(additionalChannelHandlers: [RequestBodyCap(limit: cap)])),
-                    makeGatewayHandler: { GatewayConnectionHandler(gateway: gateway, maxBodyBytes: maxBodyBytes, serverName: "fnrt", logger: logger) })
+                    makeGatewayHandler: { GatewayConnectionHandler(gateway: gateway, maxBodyBytes: maxBodyBytes, serverName: "fnrt",
+                                                                                logger: logger, accessLog: accessLog) })
             },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "fnrt"),
             services: [parts.runtime],

@@ -35,6 +35,7 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     let maxBodyBytes: Int
     let serverName: String
     let logger: Logger
+    let accessLog: (any AccessLogWriter)?
 
     private enum State {
         /// Reading a head, or waiting for bytes.
@@ -62,11 +63,12 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private var date = HTTPDate()
     private var client: String??
 
-    init(gateway: Gateway, maxBodyBytes: Int, serverName: String, logger: Logger) {
+    init(gateway: Gateway, maxBodyBytes: Int, serverName: String, logger: Logger, accessLog: (any AccessLogWriter)? = nil) {
         self.gateway = gateway
         self.maxBodyBytes = maxBodyBytes
         self.serverName = serverName
         self.logger = logger
+        self.accessLog = accessLog
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -159,13 +161,11 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         request.authority = head.authority
         let closing = head.closing, method = head.method, path = head.path
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        match.handle(request, on: context.eventLoop).whenComplete { result in
+        match.handle(request, on: context.eventLoop) { response in
             let (handler, context) = loopBound.value
-            let response = (try? result.get()) ?? .error(.internalServerError, "no answer")
             let last = closing || handler.quiescing
             handler.write(response, closing: last, context: context)
-            FnrtResponder.logAccess(handler.logger, method: method, path: path, status: response.status,
-                                    client: handler.clientAddress(context), since: started)
+            handler.logAccess(method: method, path: path, status: response.status, client: handler.clientAddress(context), since: started)
             if last { return }  // the write closes the connection
             handler.state = .idle
             // Answered at once (a refusal, a stock response): `serve`'s loop goes on.
@@ -187,7 +187,21 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private func refuseTooLarge(_ head: HTTP1RequestHead, started: ContinuousClock.Instant, context: ChannelHandlerContext) {
         let answer = FnrtResponder.tooLargeAnswer
         write(answer, closing: true, context: context)
-        FnrtResponder.logAccess(logger, method: head.method, path: head.path, status: answer.status, client: clientAddress(context), since: started)
+        logAccess(method: head.method, path: head.path, status: answer.status, client: clientAddress(context), since: started)
+    }
+
+    /// The request's access line: through `accessLog` when there is one, else the logger.
+    private func logAccess(method: HTTPRequest.Method, path: String, status: HTTPResponse.Status, client: String?,
+                           since started: ContinuousClock.Instant) {
+        guard let accessLog else {
+            return FnrtResponder.logAccess(logger, method: method, path: path, status: status, client: client, since: started)
+        }
+        guard logger.logLevel <= .info else { return }
+        let elapsed = (ContinuousClock.now - started).components
+        accessLog.write(AccessLine(method: method.rawValue, path: path, status: status.code, client: client,
+                                   microseconds: elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000,
+                                   requestID: AccessLine.nextRequestID()),
+                        label: logger.label)
     }
 
     /// The response as HTTP/1.1 bytes, in one write: the status line, the

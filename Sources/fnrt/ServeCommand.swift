@@ -88,6 +88,7 @@ struct Serve: AsyncParsableCommand {
             configuration.functions.maxContainers = maxContainers
             let tracePath = trace ?? environment["FNRT_TRACE"] ?? "\(home.path)/trace.jsonl"
             configuration.tracePath = tracePath == "none" ? nil : tracePath
+            configuration.accessLog = ServeLogHandler.AccessLog()
             let server = try FnrtServer(configuration: configuration, home: home, logger: Logger(label: "fnrt"))
             let host = configuration.host
             try await server.run(registry: try registry.makeClient(), onRunning: { port in

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Server
 import Synchronization
 
 /// `fnrt serve`'s log lines on standard error, in swift-log's
@@ -32,31 +33,97 @@ struct ServeLogHandler: LogHandler {
         let all = metadata.isEmpty ? event.metadata ?? [:] : event.metadata.map { metadata.merging($0) { $1 } } ?? metadata
         let entries = all.sorted { $0.key < $1.key }
         // Straight into the bytes that wait: no line is made as a string first.
-        let due = Self.pending.withLock { bytes in
-            func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
-            append(stamp)
-            bytes.append(UInt8(ascii: " "))
-            append(event.level.rawValue)
-            if !label.isEmpty {
-                bytes.append(UInt8(ascii: " "))
-                append(label)
-            }
-            bytes.append(UInt8(ascii: ":"))
+        Self.append(level: event.level) { bytes in
+            Self.appendStart(of: event.level, label: label, stamp: stamp, to: &bytes)
             for (key, value) in entries {
                 bytes.append(UInt8(ascii: " "))
-                append(key)
+                bytes.append(contentsOf: key.utf8)
                 bytes.append(UInt8(ascii: "="))
-                append(value.description)
+                bytes.append(contentsOf: value.description.utf8)
             }
-            if let error = event.error { append(" error=\(error)") }
-            append(" [")
-            append(event.source)
-            append("] ")
-            append(event.message.description)
-            bytes.append(UInt8(ascii: "\n"))
-            return event.level >= .warning || bytes.count >= Self.batchBytes
+            if let error = event.error { bytes.append(contentsOf: " error=\(error)".utf8) }
+            Self.appendEnd(source: event.source, message: event.message.description, to: &bytes)
         }
-        if due { Self.flush() } else { Self.startFlusher }
+    }
+
+    /// The gateway's access lines, formatted as `log(event:)` formats
+    /// `FnrtResponder.logAccess`'s, with no metadata dictionary, no sort and
+    /// no string made per field.
+    struct AccessLog: AccessLogWriter {
+        func write(_ line: AccessLine, label: String) {
+            let stamp = ServeLogHandler.clock.withLock { $0.now() }
+            ServeLogHandler.append(level: .info) { bytes in
+                ServeLogHandler.appendStart(of: .info, label: label, stamp: stamp, to: &bytes)
+                bytes.append(contentsOf: " client=".utf8)
+                bytes.append(contentsOf: (line.client ?? "-").utf8)
+                bytes.append(contentsOf: " hb.request.id=".utf8)
+                appendHex(line.requestID.high, to: &bytes)
+                appendHex(line.requestID.low, to: &bytes)
+                bytes.append(contentsOf: " us=".utf8)
+                appendDecimal(line.microseconds, to: &bytes)
+                bytes.append(contentsOf: " [Server] ".utf8)
+                bytes.append(contentsOf: line.method.utf8)
+                bytes.append(UInt8(ascii: " "))
+                bytes.append(contentsOf: line.path.utf8)
+                bytes.append(UInt8(ascii: " "))
+                appendDecimal(Int64(line.status), to: &bytes)
+                bytes.append(UInt8(ascii: "\n"))
+            }
+        }
+
+        /// 16 lower-case hex digits.
+        private func appendHex(_ value: UInt64, to bytes: inout [UInt8]) {
+            for shift in stride(from: 60, through: 0, by: -4) {
+                let digit = UInt8(truncatingIfNeeded: value >> UInt64(shift)) & 0x0F
+                bytes.append(digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10)
+            }
+        }
+
+        private func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            var magnitude = value.magnitude
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
+            withUnsafeMutableBytes(of: &digits) { buffer in
+                var at = buffer.count
+                repeat {
+                    at -= 1
+                    buffer[at] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                    magnitude /= 10
+                } while magnitude > 0
+                bytes.append(contentsOf: buffer[at...])
+            }
+        }
+    }
+
+    /// `<time> <level> <label>:`, the start of every line.
+    private static func appendStart(of level: Logger.Level, label: String, stamp: String, to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: stamp.utf8)
+        bytes.append(UInt8(ascii: " "))
+        bytes.append(contentsOf: level.rawValue.utf8)
+        if !label.isEmpty {
+            bytes.append(UInt8(ascii: " "))
+            bytes.append(contentsOf: label.utf8)
+        }
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// ` [<source>] <message>` and the line's end.
+    private static func appendEnd(source: String, message: String, to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: " [".utf8)
+        bytes.append(contentsOf: source.utf8)
+        bytes.append(contentsOf: "] ".utf8)
+        bytes.append(contentsOf: message.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// Adds a line to those that wait, and writes them when due: 16 KiB
+    /// wait, or the line is a warning or worse.
+    private static func append(level: Logger.Level, _ line: (inout [UInt8]) -> Void) {
+        let due = pending.withLock { bytes in
+            line(&bytes)
+            return level >= .warning || bytes.count >= batchBytes
+        }
+        if due { flush() } else { startFlusher }
     }
 
     /// Writes the lines that wait.

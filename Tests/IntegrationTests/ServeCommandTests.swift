@@ -6,12 +6,12 @@ import Testing
 @Suite(.enabled(if: Services.available, Services.skipReason))
 struct ServeCommandTests {
     /// Starts `fnrt serve` on an ephemeral port; returns the process, its base URL and its log file.
-    func launch(home: FnrtHome) throws -> (Process, String, String) {
+    func launch(home: FnrtHome, options: [String] = ["--log-level", "warning"]) throws -> (Process, String, String) {
         let log = "\(home.path)/serve-\(UUID().uuidString.prefix(6)).log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "\(FunctionImages.binaries)/fnrt")
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--log-level", "warning"]
+        process.arguments = ["serve", "--listen", "127.0.0.1:0"] + options
         process.environment = ProcessInfo.processInfo.environment.merging(["FNRT_HOME": home.path]) { $1 }
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = FileHandle.nullDevice
@@ -63,6 +63,30 @@ struct ServeCommandTests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         #expect(try containers(of: home).isEmpty, "no container is left behind")
+    }
+
+    /// The gateway's connections write their access lines themselves, not
+    /// through swift-log's metadata; an operator reads one line per request
+    /// in one format whichever part of the server answered.
+    @Test func everyRequestGetsOneAccessLineInOneFormat() throws {
+        let home = RunningServer.makeHome()
+        let specs = "\(home.path)/specs"
+        try FileManager.default.createDirectory(atPath: specs, withIntermediateDirectories: true)
+        try Data(#"{"displayName": "stock", "pathPrefix": "/s", "specification": {"routes": [{"path": "/hi", "methods": ["GET"], "backend": {"type": "STOCK_RESPONSE_BACKEND", "status": 200, "body": "hi"}}]}}"#.utf8)
+            .write(to: URL(fileURLWithPath: "\(specs)/stock.json"))
+        let (process, base, log) = try launch(home: home, options: ["--log-level", "info", "--specs", specs])
+        #expect(try curl(["\(base)/s/hi"]) == "hi")  // the gateway's connection handler
+        _ = try curl(["\(base)/s/nope"])  // the same, a 404 from the deployment
+        _ = try curl(["\(base)/health"])  // Hummingbird
+        process.terminate()
+        process.waitUntilExit()
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        let format = #/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} info fnrt: client=127\.0\.0\.1 hb\.request\.id=([0-9a-f]{16,32}) us=\d+ \[Server\] GET (\S+) (\d{3})$/#
+        let lines = text.split(separator: "\n").filter { $0.contains("[Server] GET ") }
+        let parsed = lines.compactMap { try? format.wholeMatch(in: $0) }
+        #expect(parsed.count == lines.count, "every access line in the format: \(lines)")
+        #expect(parsed.map { "\($0.output.2) \($0.output.3)" } == ["/s/hi 200", "/s/nope 404", "/health 200"], "\(text)")
+        #expect(Set(parsed.map { String($0.output.1) }).count == 3, "a request id each: \(lines)")
     }
 
     @Test func afterSIGKILLTheNextServeRemovesTheOrphansAndStillKnowsTheFunctions() async throws {
