@@ -88,7 +88,7 @@ let package = Package(
         ]),
         // The runtime as the gateway's function backend plugin (ORACLE_FUNCTIONS_BACKEND).
         .target(name: "FunctionBackend", dependencies: [
-            "Gateway", "Runtime",
+            "Gateway", "Runtime", "HTTP1Wire",
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),

@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import HTTP1Wire
 import HTTPTypes
 import NIOCore
 import Runtime
@@ -7,15 +8,16 @@ import Runtime
 /// Fn's HTTP-trigger mapping (shared/contracts/fn-fdk.md) between an HTTP
 /// request and a function call, both ways.
 public enum HTTPTrigger {
-    /// Headers a client sends that never reach a function: hop-by-hop ones,
-    /// and the length, which the call sets itself.
-    static let dropped: Set<HTTPField.Name> = [.connection, .transferEncoding, .contentLength, .te, .upgrade, .trailer, .proxyAuthorization,
-                                               HTTPField.Name("Proxy-Connection")!, HTTPField.Name("Keep-Alive")!]
+    /// Headers that never pass between a client and a function: hop-by-hop
+    /// ones, `Proxy-Authorization`, and the length, which each side sets itself.
+    static func isDropped(_ name: String) -> Bool {
+        isConnectionField(name) || (name.utf8.count == 19 && equalIgnoringCase(name.utf8, "proxy-authorization"))
+    }
 
     /// True for a client header the function may see: not hop-by-hop, and
     /// not `Fn-*`, so a caller cannot forge what the runtime sets.
     static func forwards(_ field: HTTPField) -> Bool {
-        !field.name.canonicalName.hasPrefix("fn-") && !dropped.contains(field.name)
+        !field.name.canonicalName.hasPrefix("fn-") && !isDropped(field.name.canonicalName)
     }
 
     /// The call for `request`: `Fn-Intent: httprequest`, the method, the URI
@@ -55,8 +57,9 @@ public enum HTTPTrigger {
     /// `Retry-After` on 503, and the body.
     public static func response(for result: InvocationResult) -> GatewayResponse {
         var headers = HTTPFields()
+        headers.reserveCapacity(result.headers.count + 4)
         for (name, value) in result.headers {
-            guard let field = HTTPField.Name(name), !dropped.contains(field) else { continue }
+            guard !isDropped(name), let field = HTTPField.Name(name) else { continue }
             headers.append(HTTPField(name: field, value: value))
         }
         return GatewayResponse(status: HTTPResponse.Status(code: result.status), headers: headers, body: result.body)

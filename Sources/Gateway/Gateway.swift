@@ -27,6 +27,9 @@ public final class Gateway: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Bumped with every change of the snapshot (under the lock), so that a
+    /// match a connection keeps can be checked without the lock.
+    private let generation = Atomic<UInt64>(0)
     private let reservedPrefixes: [String]
     private let httpClient: HTTPClient
     private let logger: Logger
@@ -107,6 +110,7 @@ public final class Gateway: Sendable {
             snapshot.byPrefix[deployment.pathPrefix[...]] = compiled
             state.byID[id] = compiled
             state.snapshot = snapshot
+            generation.add(1, ordering: .releasing)
         }
         logger.debug("deployed", metadata: ["id": "\(id)", "pathPrefix": "\(deployment.pathPrefix)", "routes": "\(compiled.routes.count)"])
     }
@@ -133,6 +137,7 @@ public final class Gateway: Sendable {
         state.withLock { state in
             guard let previous = state.byID.removeValue(forKey: id) else { return false }
             state.snapshot.byPrefix[previous.prefix[...]] = nil
+            generation.add(1, ordering: .releasing)
             return true
         }
     }
@@ -194,8 +199,15 @@ public final class Gateway: Sendable {
     /// The deployment that serves `path`, found once: a server that wants its
     /// body limit before reading the body, then the answer, looks it up once.
     public func match(path: String) -> DeploymentMatch? {
-        let snapshot = state.withLock { $0.snapshot }
-        return Self.deployment(for: path, in: snapshot).map { DeploymentMatch(deployment: $0.0, routePath: $0.1) }
+        let (snapshot, generation) = state.withLock { ($0.snapshot, self.generation.load(ordering: .relaxed)) }
+        return Self.deployment(for: path, in: snapshot).map { DeploymentMatch(deployment: $0.0, routePath: $0.1, path: path, generation: generation) }
+    }
+
+    /// True when `match` still serves `path`: it was made for that path and
+    /// no deployment changed since. A connection keeps its last match and
+    /// asks this, without a lock or a lookup, before matching again.
+    public func isCurrent(_ match: DeploymentMatch, for path: String) -> Bool {
+        match.generation == generation.load(ordering: .acquiring) && match.path == path
     }
 
     private static func deployment(for path: String, in snapshot: Snapshot) -> (CompiledDeployment, Substring)? {
@@ -226,6 +238,9 @@ public struct DeploymentMatch: Sendable {
     let deployment: CompiledDeployment
     /// The path under the deployment's prefix.
     let routePath: Substring
+    /// The path matched, and the gateway's generation then (`Gateway.isCurrent`).
+    let path: String
+    let generation: UInt64
 
     /// The deployment's body limit (413 beyond it).
     public var maxBodyBytes: Int { deployment.maxBodyBytes }

@@ -89,6 +89,24 @@ public func isSendableField(name: String, value: String) -> Bool {
     isFieldName(name) && isSendableFieldValue(value)
 }
 
+/// True for a field of one connection or of the message's framing, which a
+/// proxy never forwards (RFC 9110 7.6.1, RFC 9112 6): `Connection`,
+/// `Keep-Alive`, `Proxy-Connection`, `TE`, `Trailer`, `Transfer-Encoding`,
+/// `Upgrade` and `Content-Length`, in any case. On bytes, by length first:
+/// every request and response of the gateway's warm path asks.
+public func isConnectionField(_ name: some StringProtocol) -> Bool {
+    let utf8 = name.utf8
+    switch utf8.count {
+    case 2: return equalIgnoringCase(utf8, "te")
+    case 7: return equalIgnoringCase(utf8, "trailer") || equalIgnoringCase(utf8, "upgrade")
+    case 10: return equalIgnoringCase(utf8, "connection") || equalIgnoringCase(utf8, "keep-alive")
+    case 14: return equalIgnoringCase(utf8, "content-length")
+    case 16: return equalIgnoringCase(utf8, "proxy-connection")
+    case 17: return equalIgnoringCase(utf8, "transfer-encoding")
+    default: return false
+    }
+}
+
 /// A token: one or more `tchar`.
 public func isFieldName(_ name: String) -> Bool {
     !name.isEmpty && name.utf8.allSatisfy(isTokenCharacter)

@@ -156,6 +156,7 @@ public struct HTTP1ResponseParser {
     private mutating func readHead(_ head: ByteBuffer) throws(Invalid) {
         var contentLength: Int?, chunked = false
         headers = []
+        headers.reserveCapacity(8)
         let problem: String? = head.withUnsafeReadableBytes { bytes in
             var lines = HTTP1LineReader(UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count - 2)]))
             // HTTP/1.x SP 3DIGIT [SP reason]

@@ -63,6 +63,7 @@ public enum CallOutcome: Sendable {
         case 200:
             var status: Int?
             var headers: [(String, String)] = []
+            headers.reserveCapacity(response.headers.count)
             for (name, value) in response.headers {
                 if name.utf8.count == 14, equalIgnoringCase(name.utf8, "fn-http-status") {
                     // The first one counts; out of range, 200.
@@ -134,7 +135,7 @@ public final class FDKConnection: Sendable {
     private func send(_ request: FDKRequest, timeout: Duration, completion: @escaping (CallOutcome) -> Void) {
         guard channel.isActive else { return completion(.receiveError(ConnectionClosed().description)) }
         var bytes = channel.allocator.buffer(capacity: 512 + request.body.readableBytes)
-        FDKRequestEncoder.encode(request, deadline: CallHeaders.deadline(request.deadline), into: &bytes)
+        FDKRequestEncoder.encode(request, into: &bytes)
         collector.value.expect(completion, by: .now() + .nanoseconds(timeout.nanoseconds), on: channel.eventLoop)
         // No promise per write: a write that fails closes the connection, whose end gives
         // the call its outcome; one that finds it closed already is caught here.
@@ -202,8 +203,15 @@ public enum CallHeaders {
     private static let randomBytes = Mutex<(bytes: [UInt8], next: Int)>(([UInt8](repeating: 0, count: 4096), 4096))
 
     /// RFC 3339 in UTC with milliseconds, as Fn writes deadlines: `2026-11-25T21:04:05.123Z`.
-    /// The text up to the seconds is made once a second.
     public static func deadline(_ date: Date) -> String {
+        var text = ByteBuffer()
+        writeDeadline(date, into: &text)
+        return String(buffer: text)
+    }
+
+    /// `deadline(date)` written into `out`: the text up to the seconds is
+    /// made once a second, and no string is made per call.
+    static func writeDeadline(_ date: Date, into out: inout ByteBuffer) {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         let seconds = milliseconds.quotientAndRemainder(dividingBy: 1000).quotient - (milliseconds % 1000 < 0 ? 1 : 0)
         let fraction = Int((milliseconds % 1000 + 1000) % 1000)
@@ -213,9 +221,11 @@ public enum CallHeaders {
             }
             return cache.text
         }
-        let digits = [UInt8(ascii: "0") + UInt8(fraction / 100), UInt8(ascii: "0") + UInt8(fraction / 10 % 10),
-                      UInt8(ascii: "0") + UInt8(fraction % 10), UInt8(ascii: "Z")]
-        return prefix + String(decoding: digits, as: UTF8.self)
+        out.writeString(prefix)
+        out.writeInteger(UInt8(ascii: "0") + UInt8(fraction / 100))
+        out.writeInteger(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
+        out.writeInteger(UInt8(ascii: "0") + UInt8(fraction % 10))
+        out.writeInteger(UInt8(ascii: "Z"))
     }
 
     /// `2026-11-25T21:04:05.` for `seconds` since the epoch.

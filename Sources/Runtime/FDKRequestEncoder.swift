@@ -8,7 +8,7 @@ import NIOCore
 /// the gateway's and the API's headers never do (HTTPTypes checks them),
 /// and nothing a library caller passes can add a line to the request.
 enum FDKRequestEncoder {
-    static func encode(_ request: FDKRequest, deadline: String, into out: inout ByteBuffer) {
+    static func encode(_ request: FDKRequest, into out: inout ByteBuffer) {
         out.writeStaticString("POST /call HTTP/1.1\r\n")
         for (name, value) in request.headers where !isReplaced(name) && isSendableField(name: name, value: value) {
             out.writeString(name)
@@ -19,7 +19,7 @@ enum FDKRequestEncoder {
         out.writeStaticString("Fn-Call-Id: ")
         out.writeString(request.callID)
         out.writeStaticString("\r\nFn-Deadline: ")
-        out.writeString(deadline)
+        CallHeaders.writeDeadline(request.deadline, into: &out)
         out.writeStaticString("\r\nContent-Length: ")
         out.writeString(String(request.body.readableBytes))
         out.writeStaticString("\r\nHost: localhost\r\n\r\n")

@@ -45,6 +45,16 @@ public struct FunctionSpec: Hashable, Sendable {
         self.image = image
     }
 
+    /// The function and its image only: equal specs hash alike, and the
+    /// scheduler's pools (one dictionary lookup per call) do not hash every
+    /// setting, the config map included, on every call; specs that differ
+    /// in other settings (a function's old and new pools) are few per bucket.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(app)
+        hasher.combine(name)
+        hasher.combine(image)
+    }
+
     /// The environment of the function container contract (shared/contracts/fn-fdk.md).
     public var environment: [String] { environment(appID: appID ?? app, functionID: functionID ?? "\(app)/\(name)") }
 

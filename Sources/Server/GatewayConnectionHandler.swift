@@ -115,7 +115,7 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                 case .unsupported:
                     return handOff(context: context)
                 case .head(let head):
-                    guard !FnrtResponder.isServerPath(head.path), let match = gateway.match(path: head.path) else { return handOff(context: context) }
+                    guard let match = deploymentMatch(for: head.path) else { return handOff(context: context) }
                     let started = ContinuousClock.now
                     if head.contentLength > min(maxBodyBytes, match.maxBodyBytes) {
                         return refuseTooLarge(head, started: started, context: context)
@@ -125,6 +125,18 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             }
         }
     }
+
+    /// The deployment that serves `path`, nil for a server path or one no
+    /// deployment has; the connection's last match when it still holds (a
+    /// client usually asks one route again and again).
+    private func deploymentMatch(for path: String) -> DeploymentMatch? {
+        if let lastMatch, gateway.isCurrent(lastMatch, for: path) { return lastMatch }
+        guard !FnrtResponder.isServerPath(path), let match = gateway.match(path: path) else { return nil }
+        lastMatch = match
+        return match
+    }
+
+    private var lastMatch: DeploymentMatch?
 
     /// Nothing more is served: the connection closes once `last` and the
     /// answers written before it are out.
@@ -219,13 +231,7 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         out.writeStaticString(" ")
         out.writeString(response.status.reasonPhrase.isEmpty ? HTTP1ReasonPhrase.standard(code) : response.status.reasonPhrase)
         out.writeStaticString("\r\n")
-        for field in response.headers {
-            switch field.name {
-            case .contentLength, .transferEncoding, .connection, .date, .server, .upgrade, .trailer, .te, Self.keepAlive, Self.proxyConnection:
-                continue
-            default:
-                break
-            }
+        for field in response.headers where !isConnectionField(field.name.canonicalName) && field.name != .date && field.name != .server {
             out.writeString(field.name.rawName)
             out.writeStaticString(": ")
             out.writeString(field.value)
@@ -249,8 +255,6 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         guard closing else { return context.writeAndFlush(wrapOutboundOut(.byteBuffer(out)), promise: nil) }
         close(after: out, context: context)
     }
-
-    private static let keepAlive = HTTPField.Name("Keep-Alive")!, proxyConnection = HTTPField.Name("Proxy-Connection")!
 
     func read(context: ChannelHandlerContext) {
         switch state {

@@ -165,4 +165,14 @@ struct HTTP1WireTests {
         #expect(try Self.responses("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello").isEmpty)
         #expect(try Self.responses("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n").isEmpty)
     }
+
+    /// The fields a proxy never forwards, in any case, and their near misses.
+    @Test(arguments: [
+        ("Connection", true), ("keep-alive", true), ("Proxy-Connection", true), ("TE", true), ("Trailer", true),
+        ("TRANSFER-ENCODING", true), ("upgrade", true), ("Content-Length", true),
+        ("Content-Type", false), ("Trailers", false), ("te2", false), ("Connectio", false), ("Upgrade-Insecure-Requests", false), ("", false),
+    ])
+    func connectionFieldsAreKnownByName(name: String, isConnection: Bool) {
+        #expect(isConnectionField(name) == isConnection)
+    }
 }

@@ -196,6 +196,18 @@ final class RawConnection: @unchecked Sendable {
 
     func closeSending() { shutdown(fd, Int32(SHUT_WR)) }
 
+    /// What comes until the text received ends with `suffix` (one answer on a kept-alive connection).
+    func receive(through suffix: String) throws -> String {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while !String(decoding: received, as: UTF8.self).hasSuffix(suffix) {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            guard count > 0 else { throw TestFailure("recv: \(count == 0 ? "closed" : "\(errno)") after \(String(decoding: received, as: UTF8.self))") }
+            received += buffer[..<count]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
     /// All that comes until the server closes the connection (30 s at most between reads).
     func receiveUntilClosed() throws -> String {
         var received: [UInt8] = []

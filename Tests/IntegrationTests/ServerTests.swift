@@ -134,6 +134,35 @@ struct ServerTests {
     /// (thousands pipelined), a status without a body, bytes that are not a
     /// request it reads, and a request whose body is still coming when the
     /// server starts shutting down.
+    /// A connection keeps the deployment it matched for its next requests
+    /// only while no deployment changes: a redeploy, then a removal, reach
+    /// the very next request on the same kept-alive connection.
+    @Test func aKeptAliveConnectionSeesADeploymentChangeAtItsNextRequest() async throws {
+        let server = try await RunningServer.start()
+        func stock(_ body: String) -> [[String: Any]] {
+            [["path": "/hi", "methods": ["GET"], "backend": ["type": "STOCK_RESPONSE_BACKEND", "status": 200, "body": body]]]
+        }
+        #expect(try await server.deploy("live", prefix: "/live", routes: stock("first")).status == 200)
+        let connection = try RawConnection(port: server.port)
+        let get = "GET /live/hi HTTP/1.1\r\nHost: t\r\n\r\n"
+        for _ in 0..<2 {
+            try connection.send(get)
+            let first = try await runOffPool { try connection.receive(through: "first") }
+            #expect(first.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(first)")
+        }
+
+        #expect(try await server.deploy("live", prefix: "/live", routes: stock("second")).status == 200)
+        try connection.send(get)
+        let redeployed = try await runOffPool { try connection.receive(through: "second") }
+        #expect(redeployed.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(redeployed)")
+
+        #expect(try await server.request("DELETE", "/v2/deployments/live").status == 204)
+        try connection.send("GET /live/hi HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        let removed = try await runOffPool { try connection.receiveUntilClosed() }
+        #expect(removed.hasPrefix("HTTP/1.1 404 "), "\(removed)")
+        try await server.stop()
+    }
+
     @Test func theGatewaysReaderAtItsEdges() async throws {
         let server = try await RunningServer.start()
         _ = try await server.deploy("api", prefix: "/api", routes: [
