@@ -89,6 +89,10 @@ public final class FDKConnection: Sendable {
     let channel: any Channel
     /// The connection's one handler, kept (a pipeline lookup by type per call was measurable).
     private let collector: NIOLoopBound<ResponseCollector>
+    /// Set when the channel goes inactive: `isActive` reads it here, in this
+    /// object, not in the channel's (the scheduler asks twice per call, and
+    /// with many hot containers each object read is a cache miss).
+    private let closed = Atomic<Bool>(false)
 
     private init(channel: any Channel, collector: NIOLoopBound<ResponseCollector>) {
         self.channel = channel
@@ -106,7 +110,11 @@ public final class FDKConnection: Sendable {
             .connect(unixDomainSocketPath: socketPath).get()
         return try await channel.eventLoop.submit {
             let collector = try channel.pipeline.syncOperations.handler(type: ResponseCollector.self)
-            return FDKConnection(channel: channel, collector: NIOLoopBound(collector, eventLoop: channel.eventLoop))
+            let connection = FDKConnection(channel: channel, collector: NIOLoopBound(collector, eventLoop: channel.eventLoop))
+            // On the loop: the channel went inactive before this (seen here) or will after (the collector tells).
+            collector.connection = connection
+            if !channel.isActive { connection.markClosed() }
+            return connection
         }.get()
     }
 
@@ -150,7 +158,10 @@ public final class FDKConnection: Sendable {
         channel.close(promise: nil)
     }
 
-    public var isActive: Bool { channel.isActive }
+    /// False once the connection has closed (the function went away, a call broke it, or `close()`).
+    public var isActive: Bool { !closed.load(ordering: .acquiring) }
+
+    fileprivate func markClosed() { closed.store(true, ordering: .releasing) }
 }
 
 /// A call's `Fn-Call-Id` and `Fn-Deadline` values, made without Foundation's
@@ -289,6 +300,8 @@ final class ResponseCollector: ChannelInboundHandler {
     }
 
     private weak var channel: (any Channel)?
+    /// Told when the channel goes inactive.
+    weak var connection: FDKConnection?
 
     func handlerAdded(context: ChannelHandlerContext) {
         channel = context.channel
@@ -315,6 +328,7 @@ final class ResponseCollector: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        connection?.markClosed()
         // A body that ends with the connection is whole then.
         if let response = parser.end() { complete(CallOutcome.map(response)) }
         complete(.receiveError(ConnectionClosed().description))

@@ -102,12 +102,21 @@ public final class Scheduler: @unchecked Sendable {
 
     // MARK: State
 
-    struct Hot: Sendable {
+    /// A hot container and its connection: one object, so that a lease
+    /// carries one reference (copying the container's strings into every
+    /// lease touched their memory on every call). `@unchecked Sendable`: its
+    /// `var`s are touched only under the scheduler's lock.
+    final class Hot: @unchecked Sendable {
         let container: Container
         let connection: FDKConnection
         var lastUsed: ContinuousClock.Instant = .now
         /// When it is stopped if still idle (set each time it becomes idle).
         var expires: ContinuousClock.Instant = .now
+
+        init(container: Container, connection: FDKConnection) {
+            self.container = container
+            self.connection = connection
+        }
     }
 
     struct Waiter {
@@ -495,7 +504,6 @@ public final class Scheduler: @unchecked Sendable {
 
     /// Lock held. Gives a free container to the first waiting call, or makes it idle.
     private func hand(_ hot: Hot, spec: FunctionSpec, pool: Pool) {
-        var hot = hot
         defer { pool.updateHot() }
         if !pool.waiters.isEmpty {
             let waiter = pool.waiters.removeFirst()

@@ -7,7 +7,7 @@ import Runtime
 // Scale benchmark: per-call cost of Scheduler.invoke with one function hot,
 // against 1,000 registered functions of which 200 are hot, calls spread
 // across those 200. Target: within 10% of the one-function case.
-// usage: fnrt-bench-scale HELLO_BINARY [FUNCTIONS] [HOT] [CALLS] [oci|docker]
+// usage: [ROUNDS=3] fnrt-bench-scale HELLO_BINARY [FUNCTIONS] [HOT] [CALLS] [oci|docker]
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
@@ -57,39 +57,57 @@ func summary(_ sorted: [Double]) -> (p50: Double, mean: Double) {
     (sorted[sorted.count / 2], sorted.reduce(0, +) / Double(sorted.count))
 }
 
-var options = SchedulerOptions(memoryBudgetMB: 1 << 20)
-options.maxQueuedCalls = 10_000
-let scheduler = Scheduler(driver: driver, options: options)
+let options = {
+    var options = SchedulerOptions(memoryBudgetMB: 1 << 20)
+    options.maxQueuedCalls = 10_000
+    return options
+}()
+let rounds = max(1, Int(ProcessInfo.processInfo.environment["ROUNDS"] ?? "") ?? 3)
 
-// One function hot.
-_ = await scheduler.invoke(spec(0), request: request)
-for _ in 0..<200 { _ = await scheduler.invoke(spec(0), request: request) }
-let oneRun = await measure(scheduler) { _ in spec(0) }
-let one = summary(oneRun.total), oneScheduling = summary(oneRun.scheduling)
+/// One round: a new scheduler with one function hot, measured; then 1,000
+/// registered and 200 hot, measured; then every container removed. Rounds
+/// alternate the two cases, so that each round's ratio compares runs
+/// seconds apart on this shared machine, whose speed moves minute to minute.
+func round(_ number: Int) async -> (one: (p50: Double, mean: Double), many: (p50: Double, mean: Double), ratio: Double) {
+    let scheduler = Scheduler(driver: driver, options: options)
+    // One function hot.
+    _ = await scheduler.invoke(spec(0), request: request)
+    for _ in 0..<200 { _ = await scheduler.invoke(spec(0), request: request) }
+    let oneRun = await measure(scheduler) { _ in spec(0) }
+    let one = summary(oneRun.total), oneScheduling = summary(oneRun.scheduling)
 
-// 1,000 registered, 200 hot: start one container for each of the first 200.
-for i in 0..<functions { scheduler.provision(spec(i)) }
-let started = ContinuousClock.now
-await withTaskGroup(of: Void.self) { group in
-    for batch in stride(from: 0, to: hot, by: 8) {
-        for i in batch..<min(hot, batch + 8) { group.addTask { _ = await scheduler.invoke(spec(i), request: request) } }
-        await group.waitForAll()
+    // 1,000 registered, 200 hot: start one container for each of the first 200.
+    for i in 0..<functions { scheduler.provision(spec(i)) }
+    let started = ContinuousClock.now
+    await withTaskGroup(of: Void.self) { group in
+        for batch in stride(from: 0, to: hot, by: 8) {
+            for i in batch..<min(hot, batch + 8) { group.addTask { _ = await scheduler.invoke(spec(i), request: request) } }
+            await group.waitForAll()
+        }
     }
-}
-let warmed = ContinuousClock.now - started
-var generator = SystemRandomNumberGenerator()
-let order = (0..<calls).map { _ in Int.random(in: 0..<hot, using: &generator) }
-for i in 0..<hot { _ = await scheduler.invoke(spec(i), request: request) }
-let manyRun = await measure(scheduler) { spec(order[$0]) }
-let many = summary(manyRun.total), manyScheduling = summary(manyRun.scheduling)
-let counts = scheduler.hotContainers()
-await scheduler.shutdown()
-try? FileManager.default.removeItem(atPath: home.path)
+    let warmed = ContinuousClock.now - started
+    var generator = SystemRandomNumberGenerator()
+    let order = (0..<calls).map { _ in Int.random(in: 0..<hot, using: &generator) }
+    for i in 0..<hot { _ = await scheduler.invoke(spec(i), request: request) }
+    let manyRun = await measure(scheduler) { spec(order[$0]) }
+    let many = summary(manyRun.total), manyScheduling = summary(manyRun.scheduling)
+    let counts = scheduler.hotContainers()
+    await scheduler.shutdown()
 
-print("\(calls) sequential calls, \(driver.name) driver; \(hot) containers started in \(warmed); \(counts.values.reduce(0, +)) hot at the end")
-print(String(format: "1 function hot:          invoke p50 %7.1f us; scheduling p50 %6.1f us, mean %6.1f us",
-             one.p50, oneScheduling.p50, oneScheduling.mean))
-print(String(format: "%d functions, %d hot: invoke p50 %7.1f us; scheduling p50 %6.1f us, mean %6.1f us",
-             functions, hot, many.p50, manyScheduling.p50, manyScheduling.mean))
-print(String(format: "scheduling cost ratio: p50 %.2fx, mean %.2fx (target <= 1.10); whole invoke p50 %.2fx (the functions' own side included)",
-             manyScheduling.p50 / oneScheduling.p50, manyScheduling.mean / oneScheduling.mean, many.p50 / one.p50))
+    print("round \(number): \(calls) sequential calls per case, \(driver.name) driver; \(hot) containers started in \(warmed); \(counts.values.reduce(0, +)) hot at the end")
+    print(String(format: "  1 function hot:          invoke p50 %7.1f us; scheduling p50 %6.1f us, mean %6.1f us",
+                 one.p50, oneScheduling.p50, oneScheduling.mean))
+    print(String(format: "  %d functions, %d hot: invoke p50 %7.1f us; scheduling p50 %6.1f us, mean %6.1f us",
+                 functions, hot, many.p50, manyScheduling.p50, manyScheduling.mean))
+    let ratio = manyScheduling.p50 / oneScheduling.p50
+    print(String(format: "  scheduling cost ratio: p50 %.2fx, mean %.2fx; whole invoke p50 %.2fx (the functions' own side included)",
+                 ratio, manyScheduling.mean / oneScheduling.mean, many.p50 / one.p50))
+    return (oneScheduling, manyScheduling, ratio)
+}
+
+var results: [(one: (p50: Double, mean: Double), many: (p50: Double, mean: Double), ratio: Double)] = []
+for number in 1...rounds { results.append(await round(number)) }
+try? FileManager.default.removeItem(atPath: home.path)
+let ratios = results.map(\.ratio).sorted()
+print(String(format: "scheduling cost ratio, median of %d rounds: p50 %.2fx (rounds %@) (target <= 1.10)",
+             rounds, ratios[ratios.count / 2], results.map { String(format: "%.2fx", $0.ratio) }.joined(separator: ", ")))
