@@ -128,24 +128,32 @@ struct ServeLogHandler: LogHandler {
 
     /// Writes the lines that wait.
     static func flush() {
-        pending.withLock { bytes in
-            bytes.withUnsafeBytes { buffer in
+        // One flush at a time, in order; the lines are swapped out under the
+        // lock and written outside it, so an event loop logging a request
+        // never waits for a write(2).
+        writing.withLock { lines in
+            pending.withLock { swap(&$0, &lines) }
+            lines.withUnsafeBytes { buffer in
                 var written = 0
                 while written < buffer.count {
                     let count = write(STDERR_FILENO, buffer.baseAddress! + written, buffer.count - written)
                     if count > 0 { written += count } else if count == 0 || errno != EINTR { break }
                 }
             }
-            bytes.removeAll(keepingCapacity: true)
+            lines.removeAll(keepingCapacity: true)
         }
     }
 
     private static let batchBytes = 16 << 10
-    private static let pending = Mutex<[UInt8]>({
+    private static let pending = Mutex<[UInt8]>(emptyBatch())
+    /// The lines being written (`flush`), swapped with `pending`.
+    private static let writing = Mutex<[UInt8]>(emptyBatch())
+
+    private static func emptyBatch() -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(batchBytes + 1024)
         return bytes
-    }())
+    }
     /// A thread that writes what waits ten times a second, started by the first line that waits.
     private static let startFlusher: Void = Thread.detachNewThread {
         while true {
