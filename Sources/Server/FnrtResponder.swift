@@ -15,7 +15,7 @@ struct FnrtResponder: HTTPResponder {
     typealias Context = FnrtRequestContext
 
     /// Paths the server owns; a deployment may not shadow them.
-    static let reservedPrefixes = ["/v2", "/invoke", "/t", "/metrics", "/health"]
+    static let reservedPrefixes = ServerPath.allCases.map { "/" + $0.rawValue }
 
     let gateway: Gateway
     let management: ManagementAPI
@@ -53,19 +53,12 @@ struct FnrtResponder: HTTPResponder {
 
     /// True for the paths the server itself answers (`reservedPrefixes`);
     /// the rest are the deployments'. `path` may carry a query.
-    static func isServerPath(_ path: String) -> Bool {
-        // On bytes, making no string: every request of the gateway's warm path asks.
-        let path = path.utf8.prefix { $0 != UInt8(ascii: "?") }
-        if path.elementsEqual("/metrics".utf8) || path.elementsEqual("/health".utf8) { return true }
-        let first = path.drop { $0 == UInt8(ascii: "/") }.prefix { $0 != UInt8(ascii: "/") }
-        return first.elementsEqual("v2".utf8) || first.elementsEqual("invoke".utf8) || first.elementsEqual("t".utf8)
-    }
+    static func isServerPath(_ path: String) -> Bool { ServerPath(path) != nil }
 
     private func route(_ request: inout Request, context: Context) async -> Response {
         let path = request.uri.path
-        let first = path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true).first ?? ""
-        switch first {
-        case "v2":
+        switch ServerPath(path) {
+        case .api:
             guard authorized(request) else { return Self.unauthorized }
             guard sameOrigin(request) else { return Self.crossOrigin }
             guard let body = await collect(&request) else { return Self.tooLarge }
@@ -83,20 +76,20 @@ struct FnrtResponder: HTTPResponder {
                 if let name = HTTPField.Name(name) { headers[name] = value }
             }
             return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
-        case "invoke":
+        case .invoke:
             guard authorized(request) else { return Self.unauthorized }
             guard sameOrigin(request) else { return Self.crossOrigin }
             return await invoke(&request, context: context)
-        case "t":
+        case .trigger:
             return await trigger(&request, context: context)
-        case "metrics" where path == "/metrics":
+        case .metrics:
             // Function names and traffic: behind the API token too, when there is one.
             guard authorized(request) else { return Self.unauthorized }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
-        case "health" where path == "/health":
+        case .health:
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
-        default:
+        case nil:
             // Unknown prefixes are answered before any of the body is read.
             guard let deployment = gateway.match(path: path) else {
                 return Self.response(.error(.notFound, "no route for \(path)"))
@@ -217,4 +210,24 @@ struct FnrtResponder: HTTPResponder {
     static var tooLargeAnswer: GatewayResponse { .error(.contentTooLarge, "request body too large") }
 
     static var crossOrigin: Response { response(.error(.forbidden, "cross-origin requests to the management API are refused")) }
+}
+
+/// The paths `fnrt serve` answers itself, named once: Fn's API under `/v2`,
+/// `/invoke/...`, HTTP triggers under `/t/...` (each a whole first
+/// segment), and exactly `/metrics` and `/health`. Every other path is the
+/// deployments'.
+enum ServerPath: String, CaseIterable {
+    case api = "v2", invoke, trigger = "t", metrics, health
+
+    /// The server path `path` (which may carry a query) is under, if any;
+    /// read on bytes, making no string: every request of the gateway's warm
+    /// path asks.
+    init?(_ path: String) {
+        let path = path.utf8.prefix { $0 != UInt8(ascii: "?") }
+        let first = path.drop { $0 == UInt8(ascii: "/") }.prefix { $0 != UInt8(ascii: "/") }
+        guard let found = Self.allCases.first(where: { first.elementsEqual($0.rawValue.utf8) }) else { return nil }
+        // `/metrics` and `/health` are single paths; under them, the deployments'.
+        if found == .metrics || found == .health, !path.elementsEqual("/\(found.rawValue)".utf8) { return nil }
+        self = found
+    }
 }

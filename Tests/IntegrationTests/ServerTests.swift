@@ -134,6 +134,28 @@ struct ServerTests {
     /// (thousands pipelined), a status without a body, bytes that are not a
     /// request it reads, and a request whose body is still coming when the
     /// server starts shutting down.
+    /// The server's own paths are whole first segments (`/v2`, `/invoke`,
+    /// `/t`) or single paths (`/metrics`, `/health`): a deployment beside
+    /// them (`/tx`, `/v2x`, `/healthz`) serves its routes, on the gateway's
+    /// warm path and the general server's alike.
+    @Test func pathsBesideTheServersOwnAreTheDeployments() async throws {
+        let server = try await RunningServer.start()
+        for prefix in ["/tx", "/v2x", "/healthz"] {
+            let routes: [[String: Any]] = [["path": "/hi", "methods": ["GET"], "backend": ["type": "STOCK_RESPONSE_BACKEND", "status": 200, "body": prefix]]]
+            #expect(try await server.deploy(String(prefix.dropFirst()), prefix: prefix, routes: routes).status == 200)
+            #expect(try await server.request("GET", "\(prefix)/hi").body == prefix)
+            // After a server path on the same connection: the general server reads it.
+            let both = try await runOffPool {
+                try exchange(port: server.port, sending: "GET /health HTTP/1.1\r\nHost: t\r\n\r\nGET \(prefix)/hi HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            }
+            #expect(both.hasSuffix(prefix), "\(both)")
+        }
+        #expect(try await server.request("GET", "/t/none/x").status == 404)
+        #expect(try await server.request("GET", "/v2/apps").status == 200)
+        #expect(try await server.request("GET", "/health").body.contains("ok"))
+        try await server.stop()
+    }
+
     /// A connection keeps the deployment it matched for its next requests
     /// only while no deployment changes: a redeploy, then a removal, reach
     /// the very next request on the same kept-alive connection.
