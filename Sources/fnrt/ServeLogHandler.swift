@@ -8,10 +8,10 @@ import Synchronization
 /// [Module] message`), made for one line per request: the time stamp is
 /// formatted once a second (`StreamLogHandler` calls `localtime`, which looks
 /// at the time zone file on every line), and lines are written together, as
-/// nginx's `access_log ... buffer= flush=` does: when 16 KiB wait, at once
-/// for a warning or worse (and what waits before it), within 100 ms
-/// otherwise, and when `fnrt serve` ends (`flush()`); a crash loses at most
-/// the last 100 ms of info lines. The access log cost about 37 µs of CPU per
+/// nginx's `access_log ... buffer= flush=` does, by a writer thread: when
+/// 16 KiB wait or within 100 ms; at once, by the caller, for a warning or
+/// worse (and what waits before it), and when `fnrt serve` ends (`flush()`);
+/// a crash loses at most the last 100 ms of info lines. The access log cost about 37 µs of CPU per
 /// request through `StreamLogHandler`, and a `write(2)` per line kept the
 /// event loop busy enough to triple the gateway's p99 (Scripts/bench/gateway).
 struct ServeLogHandler: LogHandler {
