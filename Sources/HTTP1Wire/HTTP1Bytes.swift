@@ -109,18 +109,22 @@ public func isConnectionField(_ name: some StringProtocol) -> Bool {
 
 /// A token: one or more `tchar`.
 public func isFieldName(_ name: String) -> Bool {
-    !name.isEmpty && name.utf8.allSatisfy(isTokenCharacter)
+    !name.isEmpty && (name.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(isTokenCharacter) } ?? name.utf8.allSatisfy(isTokenCharacter))
 }
 
 /// No CR, LF or NUL, which would end the line or the string.
 public func isSendableFieldValue(_ value: String) -> Bool {
-    !value.utf8.contains { $0 == HTTP1Bytes.cr || $0 == HTTP1Bytes.lf || $0 == 0 }
+    func sendable(_ byte: UInt8) -> Bool { byte != HTTP1Bytes.cr && byte != HTTP1Bytes.lf && byte != 0 }
+    return value.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(sendable) } ?? value.utf8.allSatisfy(sendable)
 }
 
 /// RFC 9110's `tchar`: the characters of a method or a field name.
 public func isTokenCharacter(_ byte: UInt8) -> Bool {
     switch byte {
     case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
-    default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
+    case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+         UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+         UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"): true
+    default: false
     }
 }

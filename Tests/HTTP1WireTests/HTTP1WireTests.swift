@@ -175,4 +175,17 @@ struct HTTP1WireTests {
     func connectionFieldsAreKnownByName(name: String, isConnection: Bool) {
         #expect(isConnectionField(name) == isConnection)
     }
+
+    /// RFC 9110's `tchar`, every byte checked; names and values as the FDK encoder and `fnrt run -H` check them.
+    @Test func tokensFieldNamesAndSendableValues() {
+        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        for byte in UInt8.min...UInt8.max {
+            #expect(isTokenCharacter(byte) == tchar.contains(byte), "byte \(byte)")
+        }
+        #expect(isFieldName("Fn-Http-H-X_Custom.Name~1") && !isFieldName("") && !isFieldName("a b") && !isFieldName("a:b"))
+        #expect(isFieldName(String(repeating: "Long-Header-Name-", count: 8)), "a name longer than a small string")
+        #expect(isSendableFieldValue("text/plain; q=0.5 \u{e9}") && !isSendableFieldValue("a\rb") && !isSendableFieldValue("a\nb")
+                && !isSendableFieldValue("a\u{0}b"))
+        #expect(!isSendableFieldValue(String(repeating: "x", count: 100) + "\r\nInjected: 1"), "a long value")
+    }
 }
