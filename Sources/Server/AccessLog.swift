@@ -15,6 +15,12 @@ public struct AccessLine: Sendable {
     /// The request id, written as 32 hex digits.
     public var requestID: (high: UInt64, low: UInt64)
 
+    /// Whole microseconds from `started` to now, as the access log gives a request's time.
+    static func microseconds(since started: ContinuousClock.Instant) -> Int64 {
+        let elapsed = (ContinuousClock.now - started).components
+        return elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000
+    }
+
     /// A fresh request id: a random half for this process, then a counter.
     static func nextRequestID() -> (high: UInt64, low: UInt64) {
         (requestIDHigh, requestIDLow.add(1, ordering: .relaxed).newValue)

@@ -43,8 +43,7 @@ struct FnrtResponder: HTTPResponder {
     static func logAccess(_ logger: Logger, method: HTTPRequest.Method, path: String, status: HTTPResponse.Status,
                           client: String?, since started: ContinuousClock.Instant) {
         guard logger.logLevel <= .info else { return }
-        let elapsed = (ContinuousClock.now - started).components
-        let micros = String(elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000)
+        let micros = String(AccessLine.microseconds(since: started))
         let metadata: Logger.Metadata = logger[metadataKey: "hb.request.id"] == nil
             ? ["client": .string(client ?? "-"), "us": .string(micros), "hb.request.id": .stringConvertible(RequestID())]
             : ["client": .string(client ?? "-"), "us": .string(micros)]

@@ -209,10 +209,8 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             return FnrtResponder.logAccess(logger, method: method, path: path, status: status, client: client, since: started)
         }
         guard logger.logLevel <= .info else { return }
-        let elapsed = (ContinuousClock.now - started).components
         accessLog.write(AccessLine(method: method.rawValue, path: path, status: status.code, client: client,
-                                   microseconds: elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000,
-                                   requestID: AccessLine.nextRequestID()),
+                                   microseconds: AccessLine.microseconds(since: started), requestID: AccessLine.nextRequestID()),
                         label: logger.label)
     }
 

@@ -35,14 +35,11 @@ struct ServeLogHandler: LogHandler {
         // Straight into the bytes that wait: no line is made as a string first.
         Self.append(level: event.level) { bytes in
             Self.appendStart(of: event.level, label: label, stamp: stamp, to: &bytes)
-            for (key, value) in entries {
-                bytes.append(UInt8(ascii: " "))
-                bytes.append(contentsOf: key.utf8)
-                bytes.append(UInt8(ascii: "="))
-                bytes.append(contentsOf: value.description.utf8)
-            }
-            if let error = event.error { bytes.append(contentsOf: " error=\(error)".utf8) }
-            Self.appendEnd(source: event.source, message: event.message.description, to: &bytes)
+            for (key, value) in entries { Self.appendField(key, value.description.utf8, to: &bytes) }
+            if let error = event.error { Self.appendField("error", "\(error)".utf8, to: &bytes) }
+            Self.appendSource(event.source, to: &bytes)
+            bytes.append(contentsOf: event.message.description.utf8)
+            bytes.append(UInt8(ascii: "\n"))
         }
     }
 
@@ -54,43 +51,24 @@ struct ServeLogHandler: LogHandler {
             let stamp = ServeLogHandler.clock.withLock { $0.now() }
             ServeLogHandler.append(level: .info) { bytes in
                 ServeLogHandler.appendStart(of: .info, label: label, stamp: stamp, to: &bytes)
-                bytes.append(contentsOf: " client=".utf8)
-                bytes.append(contentsOf: (line.client ?? "-").utf8)
-                bytes.append(contentsOf: " hb.request.id=".utf8)
-                appendHex(line.requestID.high, to: &bytes)
-                appendHex(line.requestID.low, to: &bytes)
-                bytes.append(contentsOf: " us=".utf8)
-                appendDecimal(line.microseconds, to: &bytes)
-                bytes.append(contentsOf: " [Server] ".utf8)
+                ServeLogHandler.appendField("client", (line.client ?? "-").utf8, to: &bytes)
+                ServeLogHandler.appendField("hb.request.id", hex(line.requestID.high, line.requestID.low), to: &bytes)
+                ServeLogHandler.appendField("us", String(line.microseconds).utf8, to: &bytes)
+                ServeLogHandler.appendSource("Server", to: &bytes)
                 bytes.append(contentsOf: line.method.utf8)
                 bytes.append(UInt8(ascii: " "))
                 bytes.append(contentsOf: line.path.utf8)
                 bytes.append(UInt8(ascii: " "))
-                appendDecimal(Int64(line.status), to: &bytes)
+                bytes.append(contentsOf: String(line.status).utf8)
                 bytes.append(UInt8(ascii: "\n"))
             }
         }
 
-        /// 16 lower-case hex digits.
-        private func appendHex(_ value: UInt64, to bytes: inout [UInt8]) {
-            for shift in stride(from: 60, through: 0, by: -4) {
-                let digit = UInt8(truncatingIfNeeded: value >> UInt64(shift)) & 0x0F
-                bytes.append(digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10)
-            }
-        }
-
-        private func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
-            if value < 0 { bytes.append(UInt8(ascii: "-")) }
-            var magnitude = value.magnitude
-            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
-            withUnsafeMutableBytes(of: &digits) { buffer in
-                var at = buffer.count
-                repeat {
-                    at -= 1
-                    buffer[at] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                    magnitude /= 10
-                } while magnitude > 0
-                bytes.append(contentsOf: buffer[at...])
+        /// `high` then `low` as 32 lower-case hex digits, made as they are appended.
+        private func hex(_ high: UInt64, _ low: UInt64) -> some Collection<UInt8> {
+            (0..<32).lazy.map { index in
+                let digit = UInt8(truncatingIfNeeded: (index < 16 ? high : low) >> UInt64(60 - 4 * (index % 16))) & 0x0F
+                return digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
             }
         }
     }
@@ -107,13 +85,19 @@ struct ServeLogHandler: LogHandler {
         bytes.append(UInt8(ascii: ":"))
     }
 
-    /// ` [<source>] <message>` and the line's end.
-    private static func appendEnd(source: String, message: String, to bytes: inout [UInt8]) {
+    /// ` <key>=<value>`, one metadata field.
+    private static func appendField(_ key: String, _ value: some Sequence<UInt8>, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: " "))
+        bytes.append(contentsOf: key.utf8)
+        bytes.append(UInt8(ascii: "="))
+        bytes.append(contentsOf: value)
+    }
+
+    /// ` [<source>] `, before the message.
+    private static func appendSource(_ source: String, to bytes: inout [UInt8]) {
         bytes.append(contentsOf: " [".utf8)
         bytes.append(contentsOf: source.utf8)
         bytes.append(contentsOf: "] ".utf8)
-        bytes.append(contentsOf: message.utf8)
-        bytes.append(UInt8(ascii: "\n"))
     }
 
     /// Adds a line to those that wait. A warning or worse is written at
