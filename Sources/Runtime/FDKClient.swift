@@ -89,11 +89,6 @@ public final class FDKConnection: Sendable {
     let channel: any Channel
     /// The connection's one handler, kept (a pipeline lookup by type per call was measurable).
     private let collector: NIOLoopBound<ResponseCollector>
-    /// Set when the channel goes inactive: `isActive` reads it here, in this
-    /// object, not in the channel's (the scheduler asks twice per call, and
-    /// with many hot containers each object read is a cache miss).
-    private let closed = Atomic<Bool>(false)
-
     private init(channel: any Channel, collector: NIOLoopBound<ResponseCollector>) {
         self.channel = channel
         self.collector = collector
@@ -110,11 +105,7 @@ public final class FDKConnection: Sendable {
             .connect(unixDomainSocketPath: socketPath).get()
         return try await channel.eventLoop.submit {
             let collector = try channel.pipeline.syncOperations.handler(type: ResponseCollector.self)
-            let connection = FDKConnection(channel: channel, collector: NIOLoopBound(collector, eventLoop: channel.eventLoop))
-            // On the loop: the channel went inactive before this (seen here) or will after (the collector tells).
-            collector.connection = connection
-            if !channel.isActive { connection.markClosed() }
-            return connection
+            return FDKConnection(channel: channel, collector: NIOLoopBound(collector, eventLoop: channel.eventLoop))
         }.get()
     }
 
@@ -158,10 +149,17 @@ public final class FDKConnection: Sendable {
         channel.close(promise: nil)
     }
 
-    /// False once the connection has closed (the function went away, a call broke it, or `close()`).
-    public var isActive: Bool { !closed.load(ordering: .acquiring) }
-
-    fileprivate func markClosed() { closed.store(true, ordering: .releasing) }
+    /// Runs `body` once, on the connection's event loop, when the connection
+    /// ends (the function went away, a call broke it, or `close()`), or soon
+    /// if it has ended already; always in a task of its own, never inside
+    /// the caller's or the closer's frame, so `body` may take a lock they
+    /// hold. The scheduler learns here that a container is gone, rather than
+    /// by asking each connection on every call (with many hot containers,
+    /// each object read per call is a cache miss).
+    public func onClose(_ body: @escaping @Sendable () -> Void) {
+        let collector = self.collector
+        channel.eventLoop.execute { collector.value.onClose(body) }
+    }
 }
 
 /// A call's `Fn-Call-Id` and `Fn-Deadline` values, made without Foundation's
@@ -293,18 +291,33 @@ final class ResponseCollector: ChannelInboundHandler {
         guard pending != nil, let deadline else { return }
         if deadline <= .now() {
             complete(.timedOut)  // before the close, whose channelInactive would call it a broken connection
-            channel?.close(promise: nil)
+            context?.close(promise: nil)
         } else {
             arm(at: deadline, on: loop)
         }
     }
 
-    private weak var channel: (any Channel)?
-    /// Told when the channel goes inactive.
-    weak var connection: FDKConnection?
+    /// This handler's context, for the timer to close the channel: held from
+    /// `handlerAdded` to `handlerRemoved` (the pipeline removes its handlers
+    /// when the channel closes). Not a weak reference to the channel: a
+    /// weakly referenced object gets a side table, and every retain and
+    /// release of it then takes the runtime's slow path (seen in profiles: a
+    /// channel is retained several times per call).
+    private var context: ChannelHandlerContext?
+    /// Run at the channel's end (`FDKConnection.onClose`).
+    private var closeHandlers: [@Sendable () -> Void] = []
+    private var ended = false
+
+    func onClose(_ body: @escaping @Sendable () -> Void) {
+        if ended { body() } else { closeHandlers.append(body) }
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        channel = context.channel
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
     }
 
     private func complete(_ outcome: CallOutcome) {
@@ -328,7 +341,13 @@ final class ResponseCollector: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        connection?.markClosed()
+        ended = true
+        if !closeHandlers.isEmpty {
+            // Later, on the loop: the close may come from a caller holding a lock a handler takes.
+            let handlers = closeHandlers
+            closeHandlers = []
+            context.eventLoop.execute { handlers.forEach { $0() } }
+        }
         // A body that ends with the connection is whole then.
         if let response = parser.end() { complete(CallOutcome.map(response)) }
         complete(.receiveError(ConnectionClosed().description))

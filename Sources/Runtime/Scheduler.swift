@@ -109,13 +109,19 @@ public final class Scheduler: @unchecked Sendable {
     final class Hot: @unchecked Sendable {
         let container: Container
         let connection: FDKConnection
+        /// The connection's, kept here: choosing a container on the caller's
+        /// loop reads it without touching the connection and its channel.
+        let eventLoop: any EventLoop
         var lastUsed: ContinuousClock.Instant = .now
         /// When it is stopped if still idle (set each time it becomes idle).
         var expires: ContinuousClock.Instant = .now
+        /// Its connection has ended (told by `FDKConnection.onClose`): never idle again.
+        var closed = false
 
         init(container: Container, connection: FDKConnection) {
             self.container = container
             self.connection = connection
+            eventLoop = connection.eventLoop
         }
     }
 
@@ -140,14 +146,33 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// A function's containers and waiting calls; a class, so one dictionary
-    /// lookup per operation reaches it (specs hash their whole settings).
+    /// lookup per operation reaches it. What every call reads or writes sits
+    /// at the front (stored properties are laid out in order), so that with
+    /// hundreds of pools a call touches one or two of its cache lines; the
+    /// spec it was made for is at the back, and a lease carries the pool, not
+    /// a copy of the spec (a copy retained its strings and maps: more cold
+    /// memory per call).
     /// `@unchecked Sendable`: a lease carries it across threads, but its
     /// `var`s are touched only under the scheduler's lock.
     final class Pool: @unchecked Sendable {
-        let metrics: SchedulerMetrics.Function
-        init(metrics: SchedulerMetrics.Function) { self.metrics = metrics }
+        var idle: [Hot] = []
+        var busy = 0
+        var waiters: [Waiter] = []
         /// This pool's hot containers as last counted in its function's gauge.
         private var countedHot = 0
+        let metrics: SchedulerMetrics.Function
+        /// `idle_timeout: auto`: what the keep-alive policy has learned, and its current windows.
+        var keepAlive: AdaptiveKeepAlive?
+        /// The spec's, read by every call.
+        let idleTimeout: Duration
+        let provisioned: Int
+
+        init(spec: FunctionSpec, metrics: SchedulerMetrics.Function) {
+            self.metrics = metrics
+            idleTimeout = spec.idleTimeout
+            provisioned = spec.provisioned
+            self.spec = spec
+        }
         /// Brings the function's hot-container gauge up to date with this
         /// pool, when its count changed (a warm call takes and gives back the
         /// same container: no gauge write, no cold metric object touched).
@@ -157,18 +182,15 @@ public final class Scheduler: @unchecked Sendable {
             metrics.addHot(hot - countedHot)
             countedHot = hot
         }
-        var idle: [Hot] = []
-        var busy = 0
         var starting = 0
-        var waiters: [Waiter] = []
         var failures = 0
         var lastFailure: (any Error)?
         var backoffUntil: ContinuousClock.Instant?
         var total: Int { idle.count + busy + starting }
-        /// `idle_timeout: auto`: what the keep-alive policy has learned, and its current windows.
-        var keepAlive: AdaptiveKeepAlive?
         /// Unloaded by the keep-alive policy, a pre-warm to come.
         var prewarmPending = false
+        /// The settings this pool's containers run with (its key in `pools`).
+        let spec: FunctionSpec
     }
 
     /// The pool of `spec`, made on first use (lock held). Pools of one function (old and
@@ -178,7 +200,7 @@ public final class Scheduler: @unchecked Sendable {
         let name = "\(spec.app)/\(spec.name)"
         let shared = functionMetrics[name] ?? SchedulerMetrics.Function(name: name, factory: metrics.factory)
         functionMetrics[name] = shared
-        let pool = Pool(metrics: shared)
+        let pool = Pool(spec: spec, metrics: shared)
         if let policy = spec.adaptiveKeepAlive {
             let key = "\(spec.app)/\(spec.name)"
             if keepAlives[key]?.policy != policy || keepAlives[key]?.fallback != spec.idleTimeout {
@@ -199,7 +221,6 @@ public final class Scheduler: @unchecked Sendable {
 
     /// A container taken for one call; given back by `complete`.
     struct Lease: Sendable {
-        let spec: FunctionSpec
         let pool: Pool
         let hot: Hot
         let cold: Bool
@@ -303,34 +324,38 @@ public final class Scheduler: @unchecked Sendable {
             return .wait(pool)
         }
         pool.keepAlive?.callArrived(at: arrived, busy: pool.busy - 1)
-        return .leased(lease(hot, spec: spec, pool: pool, cold: false, arrived: arrived))
+        return .leased(lease(hot, pool: pool, cold: false, arrived: arrived))
     }
 
     /// Lock held. A lease on `hot` (already counted busy) for a call that arrived at `arrived`.
-    private func lease(_ hot: Hot, spec: FunctionSpec, pool: Pool, cold: Bool, arrived: ContinuousClock.Instant) -> Lease {
+    private func lease(_ hot: Hot, pool: Pool, cold: Bool, arrived: ContinuousClock.Instant) -> Lease {
         inFlight += 1
         let wait = ContinuousClock.now - arrived
         pool.metrics.queueWait.recordNanoseconds(wait.nanoseconds)
-        return Lease(spec: spec, pool: pool, hot: hot, cold: cold, wait: wait)
+        return Lease(pool: pool, hot: hot, cold: cold, wait: wait)
     }
 
-    /// Lock held. An idle container made busy, or nil; dead ones (dockerd
-    /// restarted, OOM...) are discarded on the way.
+    /// Lock held. An idle container made busy, or nil. Idle containers are
+    /// alive: one whose connection ends (dockerd restarted, OOM...) leaves
+    /// the idle list then (`connectionEnded`), so no call asks its connection.
     private func popIdle(_ pool: Pool, preferring loop: (any EventLoop)?) -> Hot? {
         if let loop, pool.idle.count > 1 {
             // Among the few most recently used, one on the caller's loop.
-            for index in pool.idle.indices.reversed().prefix(4) where pool.idle[index].connection.eventLoop === loop {
-                let hot = pool.idle.remove(at: index)
-                if hot.connection.isActive { return markBusy(hot, pool) }
-                discard(hot)
-                break
+            for index in pool.idle.indices.reversed().prefix(4) where pool.idle[index].eventLoop === loop {
+                return markBusy(pool.idle.remove(at: index), pool)
             }
         }
-        while let hot = pool.idle.popLast() {
-            if hot.connection.isActive { return markBusy(hot, pool) }
-            discard(hot)
-        }
-        return nil
+        return pool.idle.popLast().map { markBusy($0, pool) }
+    }
+
+    /// Lock held. `hot`'s connection ended: an idle container is stopped and
+    /// removed now, a busy one when its call ends (`release`).
+    private func connectionEnded(_ hot: Hot, pool: Pool) {
+        hot.closed = true
+        guard let index = pool.idle.firstIndex(where: { $0 === hot }) else { return }
+        pool.idle.remove(at: index)
+        pool.updateHot()
+        discard(hot)
     }
 
     private func markBusy(_ hot: Hot, _ pool: Pool) -> Hot {
@@ -355,18 +380,18 @@ public final class Scheduler: @unchecked Sendable {
         case .receiveError(let reason):
             result = failure(502, "error receiving function response: \(reason)", cold: cold, hot: hot, wait: wait)
         case .timedOut:
-            result = failure(504, "timed out after \(lease.spec.timeout)", cold: cold, hot: hot, wait: wait)
+            result = failure(504, "timed out after \(lease.pool.spec.timeout)", cold: cold, hot: hot, wait: wait)
         }
         result.callDuration = duration
         lock.withLock {
-            release(hot, spec: lease.spec, pool: lease.pool, broken: outcome.containerIsBroken || !hot.connection.isActive)
+            release(hot, pool: lease.pool, broken: outcome.containerIsBroken)
             inFlight -= 1
             // The function's metric objects keep per-function state: under the lock too.
             let metrics = lease.pool.metrics
             metrics.call.recordNanoseconds(duration.nanoseconds)
             metrics.countCall(outcome: Self.outcomeLabel(outcome), cold: cold)
         }
-        record(lease.spec, result, duration: duration)
+        record(lease.pool.spec, result, duration: duration)
         return result
     }
 
@@ -481,7 +506,9 @@ public final class Scheduler: @unchecked Sendable {
             pool.failures = 0
             pool.backoffUntil = nil
             if !accepting { discard(hot); return }
-            hand(hot, spec: spec, pool: pool)
+            // Until its end: the connection holds this closure, the closure the container.
+            hot.connection.onClose { self.lock.withLock { self.connectionEnded(hot, pool: pool) } }
+            hand(hot, pool: pool)
         case .failure(let error):
             pool.metrics.startFailures.increment()
             pool.lastFailure = error
@@ -503,34 +530,34 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// Lock held. Gives a free container to the first waiting call, or makes it idle.
-    private func hand(_ hot: Hot, spec: FunctionSpec, pool: Pool) {
+    private func hand(_ hot: Hot, pool: Pool) {
         defer { pool.updateHot() }
         if !pool.waiters.isEmpty {
             let waiter = pool.waiters.removeFirst()
             pool.busy += 1
-            waiter.continuation.resume(returning: .leased(lease(hot, spec: spec, pool: pool, cold: true, arrived: waiter.since)))
+            waiter.continuation.resume(returning: .leased(lease(hot, pool: pool, cold: true, arrived: waiter.since)))
             return
         }
         hot.lastUsed = .now
-        hot.expires = pool.keepAlive?.expiry(now: hot.lastUsed) ?? hot.lastUsed + spec.idleTimeout
+        hot.expires = pool.keepAlive?.expiry(now: hot.lastUsed) ?? hot.lastUsed + pool.idleTimeout
         pool.idle.append(hot)
         // Constant work per call: re-arm only when this deadline comes first.
         if reaperDeadline.map({ hot.expires < $0 }) ?? true { armReaper() }
     }
 
     /// Lock held.
-    private func release(_ hot: Hot, spec: FunctionSpec, pool: Pool, broken: Bool) {
+    private func release(_ hot: Hot, pool: Pool, broken: Bool) {
         // The gauge of hot containers is updated where the container ends up
         // (a container going back to idle leaves it as it was).
         pool.busy -= 1
-        if broken || !accepting {
+        if broken || hot.closed || !accepting {
             pool.updateHot()
             discard(hot, kill: broken)
-            launchIfNeeded(spec)  // a replacement for the calls still waiting
+            launchIfNeeded(pool.spec)  // a replacement for the calls still waiting
             return
         }
         // Provisioned functions keep their containers whatever the policy says.
-        if let keepAlive = pool.keepAlive, spec.provisioned == 0, pool.busy == 0, pool.waiters.isEmpty,
+        if let keepAlive = pool.keepAlive, pool.provisioned == 0, pool.busy == 0, pool.waiters.isEmpty,
            let prewarmAt = keepAlive.callEnded(at: .now) {
             // The policy says: unload now, load again just before the next call is due.
             discard(hot)
@@ -538,14 +565,14 @@ public final class Scheduler: @unchecked Sendable {
             pool.idle = []
             pool.updateHot()
             pool.prewarmPending = true
-            let unload = keepAlive.unloads
+            let unload = keepAlive.unloads, spec = pool.spec
             Task {
                 try? await Task.sleep(until: prewarmAt, clock: .continuous)
                 self.lock.withLock { self.prewarm(spec, unload: unload) }
             }
             return
         }
-        hand(hot, spec: spec, pool: pool)
+        hand(hot, pool: pool)
     }
 
     /// Lock held. Starts the container the keep-alive policy expects the next call to
@@ -664,7 +691,8 @@ public final class Scheduler: @unchecked Sendable {
         let idle = lock.withLock {
             reaper?.cancel()
             defer { pools = [:] }
-            return pools.values.flatMap(\.idle)
+            // Out of the pools, so their connections' ends do not discard them again.
+            return pools.values.flatMap { pool in defer { pool.idle = [] }; return pool.idle }
         }
         for hot in idle { hot.connection.close() }
         await withTaskGroup(of: Void.self) { group in

@@ -222,6 +222,24 @@ struct SchedulerTests {
         await scheduler.shutdown()
     }
 
+    /// A container that dies while idle (killed, OOM, dockerd gone) leaves
+    /// its pool when its connection ends, not at the next call: the hot count
+    /// is right in between, and the next call starts a new container.
+    @Test func anIdleContainerThatDiesLeavesItsPoolAtOnce() async throws {
+        let (scheduler, driver) = try make()
+        let function = spec("hello")
+        let first = await invoke(scheduler, function, "before")
+        try #require(first.status == 200 && scheduler.idleContainers(function) == [first.containerID!])
+        let container = try #require(try await driver.list().first { $0.id == first.containerID })
+        try await driver.kill(container)
+        #expect(await eventually(within: .seconds(5)) { scheduler.idleContainers(function).isEmpty }, "no call made")
+        #expect(scheduler.hotContainers()["tests/hello", default: 0] == 0)
+        #expect(try await eventually { try await driver.list().isEmpty }, "and removed")
+        let next = await invoke(scheduler, function, "after")
+        #expect(next.status == 200 && next.cold && next.containerID != first.containerID, "\(next.status) \(next.text)")
+        await scheduler.shutdown()
+    }
+
     @Test func aStartFailureReachesEveryWaitingCallerAndIsBackedOff() async throws {
         var options = SchedulerOptions()
         options.startBackoff = .seconds(20)
