@@ -133,13 +133,15 @@ public final class FDKConnection: Sendable {
     /// On the connection's loop.
     private func send(_ request: FDKRequest, timeout: Duration, completion: @escaping (CallOutcome) -> Void) {
         guard channel.isActive else { return completion(.receiveError(ConnectionClosed().description)) }
-        var bytes = channel.allocator.buffer(capacity: 512 + request.body.readableBytes)
+        let collector = self.collector.value
+        var bytes = collector.written.take(capacity: 512 + request.body.readableBytes, allocator: channel.allocator)
         FDKRequestEncoder.encode(request, into: &bytes)
-        collector.value.expect(completion, by: .now() + .nanoseconds(timeout.nanoseconds), on: channel.eventLoop)
+        collector.expect(completion, by: .now() + .nanoseconds(timeout.nanoseconds), on: channel.eventLoop)
         // No promise per write: a write that fails closes the connection, whose end gives
         // the call its outcome; one that finds it closed already is caught here.
         channel.writeAndFlush(bytes, promise: nil)
-        if !channel.isActive { collector.value.fail(ConnectionClosed().description) }
+        collector.written.keep(bytes)
+        if !channel.isActive { collector.fail(ConnectionClosed().description) }
     }
 
     /// The event loop the connection's I/O runs on.
@@ -195,16 +197,18 @@ public enum CallHeaders {
         return withUnsafeMutableBytes(of: &bytes) { raw in
             raw[6] = raw[6] & 0x0F | 0x40  // version 4
             raw[8] = raw[8] & 0x3F | 0x80  // RFC 4122 variant
-            let hex = Array("0123456789ABCDEF".utf8)
-            return String(unsafeUninitializedCapacity: 36) { text in
-                var at = 0
-                for index in 0..<16 {
-                    if index == 4 || index == 6 || index == 8 || index == 10 { text[at] = UInt8(ascii: "-"); at += 1 }
-                    text[at] = hex[Int(raw[index] >> 4)]
-                    text[at + 1] = hex[Int(raw[index] & 0x0F)]
-                    at += 2
+            let hex: StaticString = "0123456789ABCDEF"
+            return hex.withUTF8Buffer { hex in
+                String(unsafeUninitializedCapacity: 36) { text in
+                    var at = 0
+                    for index in 0..<16 {
+                        if index == 4 || index == 6 || index == 8 || index == 10 { text[at] = UInt8(ascii: "-"); at += 1 }
+                        text[at] = hex[Int(raw[index] >> 4)]
+                        text[at + 1] = hex[Int(raw[index] & 0x0F)]
+                        at += 2
+                    }
+                    return at
                 }
-                return at
             }
         }
     }
@@ -304,6 +308,8 @@ final class ResponseCollector: ChannelInboundHandler {
     /// release of it then takes the runtime's slow path (seen in profiles: a
     /// channel is retained several times per call).
     private var context: ChannelHandlerContext?
+    /// The last call's buffer, for the next (written on the loop, by `FDKConnection.send`).
+    var written = ReusedWriteBuffer()
     /// Run at the channel's end (`FDKConnection.onClose`).
     private var closeHandlers: [@Sendable () -> Void] = []
     private var ended = false

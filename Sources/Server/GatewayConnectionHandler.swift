@@ -223,7 +223,7 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private func write(_ response: GatewayResponse, closing: Bool, context: ChannelHandlerContext) {
         let code = response.status.code
         let bodiless = code < 200 || code == 204 || code == 304
-        var out = context.channel.allocator.buffer(capacity: 256 + response.body.readableBytes)
+        var out = written.take(capacity: 256 + response.body.readableBytes, allocator: context.channel.allocator)
         out.writeStaticString("HTTP/1.1 ")
         out.writeString(String(code))
         out.writeStaticString(" ")
@@ -250,9 +250,15 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             var body = response.body
             out.writeBuffer(&body)
         }
-        guard closing else { return context.writeAndFlush(wrapOutboundOut(.byteBuffer(out)), promise: nil) }
+        guard closing else {
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(out)), promise: nil)
+            return written.keep(out)
+        }
         close(after: out, context: context)
     }
+
+    /// The last answer's buffer, for the next.
+    private var written = ReusedWriteBuffer()
 
     func read(context: ChannelHandlerContext) {
         switch state {

@@ -189,3 +189,49 @@ struct HTTP1WireTests {
         #expect(!isSendableFieldValue(String(repeating: "x", count: 100) + "\r\nInjected: 1"), "a long value")
     }
 }
+
+/// The write buffer a connection keeps between messages.
+struct ReusedWriteBufferTests {
+    let allocator = ByteBufferAllocator()
+
+    static func storage(_ buffer: ByteBuffer) -> UnsafeRawPointer? { buffer.withVeryUnsafeBytes { UnsafeRawPointer($0.baseAddress) } }
+
+    @Test func aWrittenMessagesMemoryServesTheNext() {
+        var reused = ReusedWriteBuffer()
+        var first = reused.take(capacity: 64, allocator: allocator)
+        first.writeString("first message")
+        let memory = Self.storage(first)
+        reused.keep(first)
+        first = ByteBuffer()  // written: nothing else holds it
+        var second = reused.take(capacity: 64, allocator: allocator)
+        #expect(Self.storage(second) == memory)
+        #expect(second.readableBytes == 0, "cleared")
+        second.writeString("second")
+        #expect(String(buffer: second) == "second")
+    }
+
+    @Test func aMessageStillBeingWrittenIsLeftAlone() {
+        var reused = ReusedWriteBuffer()
+        var first = reused.take(capacity: 64, allocator: allocator)
+        first.writeString("first message")
+        reused.keep(first)
+        // `first` stays held, as by a write not yet done.
+        var second = reused.take(capacity: 64, allocator: allocator)
+        second.writeString("second")
+        #expect(String(buffer: first) == "first message")
+        #expect(String(buffer: second) == "second")
+        #expect(Self.storage(second) != Self.storage(first))
+    }
+
+    @Test func aBufferGrownPastTheLimitIsNotKept() {
+        var reused = ReusedWriteBuffer()
+        var big = reused.take(capacity: ReusedWriteBuffer.maxKept + 1, allocator: allocator)
+        big.writeRepeatingByte(0x61, count: ReusedWriteBuffer.maxKept + 1)
+        let memory = Self.storage(big)
+        reused.keep(big)
+        big = ByteBuffer()
+        let next = reused.take(capacity: 64, allocator: allocator)
+        #expect(Self.storage(next) != memory)
+        #expect(next.capacity < ReusedWriteBuffer.maxKept)
+    }
+}
