@@ -30,15 +30,16 @@ public enum HTTPTrigger {
             ("Fn-Http-Method", request.method.rawValue),
             ("Fn-Http-Request-Url", request.uri),
         ]
-        headers.reserveCapacity(request.headers.count + 3)
+        var clientHeaders: [(String, String)] = []
+        clientHeaders.reserveCapacity(request.headers.count)
         for field in request.headers where forwards(field) {
             if field.name == .contentType {
                 headers.append(("Content-Type", field.value))
             } else {
-                headers.append(("Fn-Http-H-\(field.name.rawName)", field.value))
+                clientHeaders.append((field.name.rawName, field.value))  // sent as Fn-Http-H-<name>
             }
         }
-        return FDKRequest(deadline: deadline, headers: headers, body: request.body)
+        return FDKRequest(deadline: deadline, headers: headers, clientHeaders: clientHeaders, body: request.body)
     }
 
     /// The call for Fn's `POST /invoke/{fnID}`: the client's headers as they

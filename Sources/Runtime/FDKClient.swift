@@ -9,14 +9,22 @@ import Synchronization
 public struct FDKRequest: Sendable {
     public var callID: String
     public var deadline: Date
-    /// Headers of the call as the runtime sends them (Fn-Http-* included when it came through HTTP).
+    /// Headers of the call as the runtime sends them (`Fn-Http-Method` and
+    /// `Fn-Http-Request-Url` included when it came through HTTP).
     public var headers: [(String, String)]
+    /// The caller's headers, when the call came through an HTTP trigger:
+    /// each is sent as `Fn-Http-H-<name>`, the prefix written as the call is
+    /// encoded (a prefixed name made per header was a string allocated for
+    /// most of them: over 15 bytes).
+    public var clientHeaders: [(String, String)]
     public var body: ByteBuffer
 
-    public init(callID: String = CallHeaders.newCallID(), deadline: Date, headers: [(String, String)] = [], body: ByteBuffer) {
+    public init(callID: String = CallHeaders.newCallID(), deadline: Date, headers: [(String, String)] = [],
+                clientHeaders: [(String, String)] = [], body: ByteBuffer) {
         self.callID = callID
         self.deadline = deadline
         self.headers = headers
+        self.clientHeaders = clientHeaders
         self.body = body
     }
 }

@@ -3,7 +3,8 @@ import NIOCore
 
 /// The HTTP/1.1 bytes of a call to an FDK, written as one buffer: the
 /// request line, the call's headers (its own `Fn-Call-Id`, `Fn-Deadline`,
-/// `Content-Length` and `Host` replaced), then the body. A header whose
+/// `Content-Length` and `Host` replaced), the caller's headers as
+/// `Fn-Http-H-<name>`, then the body. A header whose
 /// name is not a token or whose value holds a CR, LF or NUL is not sent:
 /// the gateway's and the API's headers never do (HTTPTypes checks them),
 /// and nothing a library caller passes can add a line to the request.
@@ -11,6 +12,13 @@ enum FDKRequestEncoder {
     static func encode(_ request: FDKRequest, into out: inout ByteBuffer) {
         out.writeStaticString("POST /call HTTP/1.1\r\n")
         for (name, value) in request.headers where !isReplaced(name) && isSendableField(name: name, value: value) {
+            out.writeString(name)
+            out.writeStaticString(": ")
+            out.writeString(value)
+            out.writeStaticString("\r\n")
+        }
+        for (name, value) in request.clientHeaders where isSendableField(name: name, value: value) {
+            out.writeStaticString("Fn-Http-H-")
             out.writeString(name)
             out.writeStaticString(": ")
             out.writeString(value)

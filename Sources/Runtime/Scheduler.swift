@@ -166,6 +166,15 @@ public final class Scheduler: @unchecked Sendable {
         /// The spec's, read by every call.
         let idleTimeout: Duration
         let provisioned: Int
+        // The rest: starts, failures, pre-warms, the spec.
+        var starting = 0
+        var failures = 0
+        var lastFailure: (any Error)?
+        var backoffUntil: ContinuousClock.Instant?
+        /// Unloaded by the keep-alive policy, a pre-warm to come.
+        var prewarmPending = false
+        /// The settings this pool's containers run with (its key in `pools`).
+        let spec: FunctionSpec
 
         init(spec: FunctionSpec, metrics: SchedulerMetrics.Function) {
             self.metrics = metrics
@@ -173,6 +182,9 @@ public final class Scheduler: @unchecked Sendable {
             provisioned = spec.provisioned
             self.spec = spec
         }
+
+        var total: Int { idle.count + busy + starting }
+
         /// Brings the function's hot-container gauge up to date with this
         /// pool, when its count changed (a warm call takes and gives back the
         /// same container: no gauge write, no cold metric object touched).
@@ -182,15 +194,6 @@ public final class Scheduler: @unchecked Sendable {
             metrics.addHot(hot - countedHot)
             countedHot = hot
         }
-        var starting = 0
-        var failures = 0
-        var lastFailure: (any Error)?
-        var backoffUntil: ContinuousClock.Instant?
-        var total: Int { idle.count + busy + starting }
-        /// Unloaded by the keep-alive policy, a pre-warm to come.
-        var prewarmPending = false
-        /// The settings this pool's containers run with (its key in `pools`).
-        let spec: FunctionSpec
     }
 
     /// The pool of `spec`, made on first use (lock held). Pools of one function (old and
