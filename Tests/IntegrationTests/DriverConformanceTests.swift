@@ -99,6 +99,20 @@ struct DriverConformanceTests {
         #expect(headers["x-echo-deadline"]?.contains("T") == true)
     }
 
+    /// An HTTP trigger's caller headers reach the function as
+    /// `Fn-Http-H-<name>`; one that would add a line to the call is not sent.
+    @Test func callersHeadersArriveAsFnHttpH() async throws {
+        let driver = try Drivers.make("docker")
+        let (container, connection) = try await startListening(driver, spec("echo"))
+        defer { connection.close(); Task { try? await driver.remove(container) } }
+        let request = FDKRequest(deadline: Date() + 30, clientHeaders: [("X-Trace", "abc"), ("X-Bad", "1\r\nFn-Call-Id: forged")],
+                                 body: ByteBuffer(string: "x"))
+        let headers = await connection.call(request, timeout: .seconds(10)).responseHeaders
+        #expect(headers["x-echo-h-x-trace"] == "abc")
+        #expect(headers["x-echo-h-x-bad"] == nil)
+        #expect(headers["x-echo-call-id"].map { !$0.isEmpty && $0 != "forged" } == true)
+    }
+
     @Test(arguments: Drivers.all)
     func aFailingFunctionGets502AndStaysHot(driver name: String) async throws {
         let driver = try Drivers.make(name)
