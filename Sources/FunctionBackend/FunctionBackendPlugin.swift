@@ -63,7 +63,7 @@ public struct FunctionRouteBackend: GatewayBackend {
         } catch {
             return .error(.badGateway, "function \(reference): \(error)")
         }
-        let call = HTTPTrigger.call(for: request, deadline: Date() + Double(spec.timeout.components.seconds))
+        let call = HTTPTrigger.call(for: request, deadline: spec.callDeadline())
         return HTTPTrigger.response(for: await invoker.invoke(spec, request: call))
     }
 
@@ -72,7 +72,7 @@ public struct FunctionRouteBackend: GatewayBackend {
     /// goes through `respond(to:)` in a task.
     public func respond(to request: GatewayRequest, on eventLoop: any EventLoop, answer: @escaping @Sendable (GatewayResponse) -> Void) {
         if let spec = resolver.resolvedNow(reference),
-           invoker.invokeWarm(spec, request: HTTPTrigger.call(for: request, deadline: Date() + Double(spec.timeout.components.seconds)),
+           invoker.invokeWarm(spec, request: HTTPTrigger.call(for: request, deadline: spec.callDeadline()),
                               on: eventLoop, completion: { answer(HTTPTrigger.response(for: $0)) }) {
             return
         }

@@ -97,6 +97,7 @@ public final class FDKConnection: Sendable {
     let channel: any Channel
     /// The connection's one handler, kept (a pipeline lookup by type per call was measurable).
     private let collector: NIOLoopBound<ResponseCollector>
+
     private init(channel: any Channel, collector: NIOLoopBound<ResponseCollector>) {
         self.channel = channel
         self.collector = collector

@@ -28,7 +28,7 @@ public struct FunctionRunner: Sendable {
         let (container, connection) = try await driver.startListening(spec)
         let listening = clock.now
         let safeHeaders = headers.filter { !$0.0.lowercased().hasPrefix("fn-") }
-        let request = FDKRequest(deadline: Date() + Double(spec.timeout.components.seconds), headers: safeHeaders, body: body)
+        let request = FDKRequest(deadline: spec.callDeadline(), headers: safeHeaders, body: body)
         let outcome = await connection.call(request, timeout: spec.timeout)
         let finished = clock.now
         connection.close()

@@ -55,6 +55,12 @@ public struct FunctionSpec: Hashable, Sendable {
         hasher.combine(image)
     }
 
+    /// The deadline of a call to this function that starts at `now`: its
+    /// timeout later (in whole seconds, as Fn's timeouts are given).
+    public func callDeadline(from now: Date = Date()) -> Date {
+        now + Double(timeout.components.seconds)
+    }
+
     /// The environment of the function container contract (shared/contracts/fn-fdk.md).
     public var environment: [String] { environment(appID: appID ?? app, functionID: functionID ?? "\(app)/\(name)") }
 

@@ -303,7 +303,7 @@ public final class Scheduler: @unchecked Sendable {
     /// The call as sent: its deadline from the function's timeout.
     private static func call(_ request: FDKRequest, for spec: FunctionSpec) -> FDKRequest {
         var call = request
-        call.deadline = Date() + Double(spec.timeout.components.seconds)
+        call.deadline = spec.callDeadline()
         return call
     }
 

@@ -108,7 +108,7 @@ struct FnrtResponder: HTTPResponder {
         let reference = String(parts[1])
         do {
             guard let spec = try await resolver.resolve(reference) else { return Self.response(.error(.notFound, "Fn not found")) }
-            let call = HTTPTrigger.invokeCall(headers: request.headers, body: body, deadline: Date() + Double(spec.timeout.components.seconds))
+            let call = HTTPTrigger.invokeCall(headers: request.headers, body: body, deadline: spec.callDeadline())
             return Self.response(HTTPTrigger.response(for: await invoker.invoke(spec, request: call)))
         } catch {
             return Self.response(.error(.badGateway, "function \(reference): \(error)"))
