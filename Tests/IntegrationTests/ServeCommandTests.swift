@@ -44,7 +44,7 @@ struct ServeCommandTests {
     }
 
     @Test func sigtermFinishesTheCallInFlightThenRemovesEveryContainer() async throws {
-        let home = RunningServer.makeHome()
+        let home = try RunningServer.makeHome()
         let (process, base, log) = try launch(home: home)
         let id = try register(base: base, function: "nap", image: "fns/sleep:test")
         #expect(try curl(["-X", "POST", "\(base)/invoke/\(id)", "-d", "10"]) == "slept 10 ms\n")
@@ -69,7 +69,7 @@ struct ServeCommandTests {
     /// through swift-log's metadata; an operator reads one line per request
     /// in one format whichever part of the server answered.
     @Test func everyRequestGetsOneAccessLineInOneFormat() throws {
-        let home = RunningServer.makeHome()
+        let home = try RunningServer.makeHome()
         let specs = "\(home.path)/specs"
         try FileManager.default.createDirectory(atPath: specs, withIntermediateDirectories: true)
         try Data(#"{"displayName": "stock", "pathPrefix": "/s", "specification": {"routes": [{"path": "/hi", "methods": ["GET"], "backend": {"type": "STOCK_RESPONSE_BACKEND", "status": 200, "body": "hi"}}]}}"#.utf8)
@@ -90,7 +90,7 @@ struct ServeCommandTests {
     }
 
     @Test func afterSIGKILLTheNextServeRemovesTheOrphansAndStillKnowsTheFunctions() async throws {
-        let home = RunningServer.makeHome()
+        let home = try RunningServer.makeHome()
         var (process, base, _) = try launch(home: home)
         let id = try register(base: base, function: "hi", image: "fns/hello:test")
         #expect(try curl(["-X", "POST", "\(base)/invoke/\(id)"]) == "Hello, world!\n")

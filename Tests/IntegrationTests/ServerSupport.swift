@@ -26,7 +26,7 @@ final class RunningServer: Sendable {
 
     /// Starts a server on `home` (new when nil), after `configure` adjusts its configuration.
     static func start(home: FnrtHome? = nil, _ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> RunningServer {
-        let home = home ?? RunningServer.makeHome()
+        let home = try home ?? RunningServer.makeHome()
         var configuration = ServerConfiguration()
         configuration.port = 0
         configuration.tracePath = "\(home.path)/trace.jsonl"
@@ -63,11 +63,27 @@ final class RunningServer: Sendable {
 
     /// A new home whose store holds the sample functions as `fns/NAME:test`
     /// (hard links to one store packed once per test run).
-    static func makeHome() -> FnrtHome {
-        _ = FunctionImages.store
+    ///
+    /// Other tests add images to that store while this runs, so it is not
+    /// copied whole (`cp -al` fails when a temporary file in `ingest/`
+    /// vanishes under it): `index.json` is linked first, then every blob,
+    /// so each manifest the index names is already in `blobs/`.
+    static func makeHome() throws -> FnrtHome {
+        let source = FunctionImages.store.root
         let home = FnrtHome(path: temporaryDirectory("fnrt-serve"))
-        try! mustRun(["cp", "-al", "\(FunctionImages.home.path)/images", "\(home.path)/images"])
+        let target = try ContentStore(home: home).root
+        for file in ["oci-layout", "index.json"] {
+            unlink("\(target)/\(file)")
+            try link("\(source)/\(file)", "\(target)/\(file)")
+        }
+        for blob in try FileManager.default.contentsOfDirectory(atPath: "\(source)/blobs/sha256") {
+            try link("\(source)/blobs/sha256/\(blob)", "\(target)/blobs/sha256/\(blob)")
+        }
         return home
+    }
+
+    private static func link(_ existing: String, _ new: String) throws {
+        guard Glibc.link(existing, new) == 0 else { throw TestFailure("link \(existing) \(new): \(String(cString: strerror(errno)))") }
     }
 
     /// Graceful shutdown: calls in flight finish, containers are removed.

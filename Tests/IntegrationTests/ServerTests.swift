@@ -297,7 +297,7 @@ struct ServerTests {
     }
 
     @Test func specsInTheDirectoryAreLoadedAndReloadedWhenTheyChange() async throws {
-        let home = RunningServer.makeHome()
+        let home = try RunningServer.makeHome()
         let specs = "\(home.path)/specs"
         try FileManager.default.createDirectory(atPath: specs, withIntermediateDirectories: true)
         func write(_ body: String) throws {
@@ -322,7 +322,7 @@ struct ServerTests {
     }
 
     @Test func fnAPIInvokeAndTriggersSurviveARestart() async throws {
-        let home = RunningServer.makeHome()
+        let home = try RunningServer.makeHome()
         var server = try await RunningServer.start(home: home)
         let (appID, functionID) = try await server.register(app: "shop", function: "echo", image: "fns/echo:test")
         try await server.api("POST", "/v2/triggers", ["name": "orders", "app_id": appID, "fn_id": functionID, "type": "http", "source": "/orders"])
