@@ -9,6 +9,11 @@ let package = Package(
         .library(name: "OCI", targets: ["OCI"]),
         .library(name: "Registry", targets: ["Registry"]),
         .library(name: "ImageStore", targets: ["ImageStore"]),
+        // The runtime as another Swift gateway's function backend (README: "The runtime as a backend plugin").
+        .library(name: "Docker", targets: ["Docker"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
+        .library(name: "Gateway", targets: ["Gateway"]),
+        .library(name: "FunctionBackend", targets: ["FunctionBackend"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

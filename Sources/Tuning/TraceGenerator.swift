@@ -29,7 +29,7 @@ public struct TraceGenerator {
         let header = "HashOwner,HashApp,HashFunction,Trigger," + (1...1440).map(String.init).joined(separator: ",") + "\n"
         var mem = "HashOwner,HashApp,SampleCount,AverageAllocatedMb\n"
         let file = FileHandle(forWritingAtPath: invocations) ?? {
-            FileManager.default.createFile(atPath: invocations, contents: nil)
+            _ = FileManager.default.createFile(atPath: invocations, contents: nil)
             return FileHandle(forWritingAtPath: invocations)!
         }()
         defer { try? file.close() }
