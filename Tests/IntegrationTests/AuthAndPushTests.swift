@@ -93,26 +93,27 @@ struct CommandLineTests {
     /// The fnrt binary built beside the test bundle.
     static let fnrt = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("fnrt").path
 
-    func fnrt(_ arguments: [String], home: String, input: String? = nil) throws -> (Int32, String, String) {
-        try run(["FNRT_HOME=\(home)", "DOCKER_CONFIG=\(home)/docker", Self.fnrt] + arguments, input: input)
+    /// Off the concurrency pool, as every command these tests run (see `runOffPool`).
+    func fnrt(_ arguments: [String], home: String, input: String? = nil) async throws -> (Int32, String, String) {
+        try await runOffPool(["FNRT_HOME=\(home)", "DOCKER_CONFIG=\(home)/docker", Self.fnrt] + arguments, input: input)
     }
 
-    @Test func pullImagesAndFailures() throws {
+    @Test func pullImagesAndFailures() async throws {
         let home = temporaryDirectory("home")
         let repo = "\(Services.basic)/\(uniqueRepository("cli")):v1"
         try TestImage.publish([TestImage.random(layers: 2, bytesPerLayer: 50_000)], to: repo, credentials: Services.credentials)
 
-        let (status, stdout, stderr) = try fnrt(["pull", "-q", "--username", Services.credentials.username, "--password-stdin", repo],
+        let (status, stdout, stderr) = try await fnrt(["pull", "-q", "--username", Services.credentials.username, "--password-stdin", repo],
                                                 home: home, input: Services.credentials.password + "\n")
         #expect(status == 0, "\(stderr)")
         #expect(stdout.hasPrefix("\(repo)@sha256:"))
         #expect(stdout.split(separator: "\n").count == 1)
 
-        let (_, listing, _) = try fnrt(["images", "-q"], home: home)
+        let (_, listing, _) = try await fnrt(["images", "-q"], home: home)
         #expect(listing == repo + "\n")
 
         // Not a terminal: plain lines, one per layer.
-        let (_, plain, _) = try fnrt(["pull", "--username", Services.credentials.username, "--password-stdin", repo],
+        let (_, plain, _) = try await fnrt(["pull", "--username", Services.credentials.username, "--password-stdin", repo],
                                      home: home, input: Services.credentials.password)
         #expect(plain.components(separatedBy: "Already exists").count == 3)
         #expect(!plain.contains("\u{1B}["))
@@ -121,11 +122,11 @@ struct CommandLineTests {
         try FileManager.default.createDirectory(atPath: home + "/docker", withIntermediateDirectories: true)
         let auth = Data("\(Services.credentials.username):\(Services.credentials.password)".utf8).base64EncodedString()
         try Data(#"{"auths":{"\#(Services.basic)":{"auth":"\#(auth)"}}}"#.utf8).write(to: URL(fileURLWithPath: home + "/docker/config.json"))
-        #expect(try fnrt(["pull", "-q", repo], home: home).0 == 0)
+        #expect(try await fnrt(["pull", "-q", repo], home: home).0 == 0)
 
         // Unpack into a new directory; an existing one is refused.
         let target = home + "/unpacked"
-        let (unpackStatus, unpacked, unpackError) = try fnrt(["unpack", repo, target], home: home)
+        let (unpackStatus, unpacked, unpackError) = try await fnrt(["unpack", repo, target], home: home)
         #expect(unpackStatus == 0, "\(unpackError)")
         #expect(unpacked.contains("2 layers"))
         #expect(FileManager.default.fileExists(atPath: target + "/layer1/data.bin"))
@@ -138,7 +139,7 @@ struct CommandLineTests {
             (["pull", "--platform", "linux", "busybox"], "invalid platform"),
             (["push", "not/in/store:1"], "is not in the store"),
         ] {
-            let (status, stdout, stderr) = try fnrt(arguments, home: home)
+            let (status, stdout, stderr) = try await fnrt(arguments, home: home)
             #expect(status != 0)
             #expect(stdout.isEmpty)
             #expect(stderr.hasPrefix("fnrt: ") && stderr.contains(message), "\(arguments): \(stderr)")
@@ -148,12 +149,12 @@ struct CommandLineTests {
 }
 
 @Suite struct TuneCommandTests {
-    @Test func generatesSimulatesAndWritesTheReportAndPlot() throws {
+    @Test func generatesSimulatesAndWritesTheReportAndPlot() async throws {
         let directory = temporaryDirectory("tune")
         let fnrt = CommandLineTests.fnrt
-        let (generated, _, generateError) = try run([fnrt, "tune", "generate", directory, "--functions", "300", "--seed", "5"])
+        let (generated, _, generateError) = try await runOffPool([fnrt, "tune", "generate", directory, "--functions", "300", "--seed", "5"])
         #expect(generated == 0, "\(generateError)")
-        let (status, stdout, stderr) = try run([fnrt, "tune", "\(directory)/invocations.csv", "--memory", "\(directory)/memory.csv",
+        let (status, stdout, stderr) = try await runOffPool([fnrt, "tune", "\(directory)/invocations.csv", "--memory", "\(directory)/memory.csv",
                                                 "--policy", "fixed:10m", "--policy", "hybrid", "--output", "\(directory)/report.json",
                                                 "--plot", "\(directory)/plot.svg"])
         #expect(status == 0, "\(stderr)")
@@ -166,7 +167,7 @@ struct CommandLineTests {
         let svg = try String(contentsOfFile: "\(directory)/plot.svg", encoding: .utf8)
         #expect(svg.hasPrefix("<svg") && svg.contains("hybrid") && svg.hasSuffix("</svg>\n"))
 
-        let (badStatus, _, badError) = try run([fnrt, "tune", "\(directory)/memory.csv"])
+        let (badStatus, _, badError) = try await runOffPool([fnrt, "tune", "\(directory)/memory.csv"])
         #expect(badStatus != 0 && badError.contains("memory.csv:1: expected the header HashOwner,HashApp,HashFunction,Trigger"))
     }
 }

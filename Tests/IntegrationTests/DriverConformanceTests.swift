@@ -222,9 +222,10 @@ struct DriverConformanceTests {
 @Suite(.enabled(if: Services.available, Services.skipReason), .serialized)
 struct RunCommandTests {
     /// The fnrt binary beside the test bundle, with the functions' store as its home.
-    func fnrt(_ arguments: [String], input: String? = nil) throws -> (Int32, String, String) {
+    /// Off the concurrency pool: a `fnrt run` blocks its thread for seconds, and the pool has one per core.
+    func fnrt(_ arguments: [String], input: String? = nil) async throws -> (Int32, String, String) {
         _ = FunctionImages.store
-        return try run(["FNRT_HOME=\(FunctionImages.home.path)", CommandLineTests.fnrt] + arguments, input: input)
+        return try await runOffPool(["FNRT_HOME=\(FunctionImages.home.path)", CommandLineTests.fnrt] + arguments, input: input)
     }
 
     @Test(arguments: [
@@ -233,14 +234,14 @@ struct RunCommandTests {
         (["run", "--data", "50", "fns/sleep:test"], "slept 50 ms\n"),
         (["run", "-e", "SLOW_START_MS=300", "fns/slowstart:test"], "started slowly\n"),
     ])
-    func runsEachWorkingSample(arguments: [String], expected: String) throws {
-        let (status, stdout, stderr) = try fnrt(arguments)
+    func runsEachWorkingSample(arguments: [String], expected: String) async throws {
+        let (status, stdout, stderr) = try await fnrt(arguments)
         #expect(status == 0, "\(stderr)")
         #expect(stdout == expected)
     }
 
-    @Test func readsTheBodyFromStandardInput() throws {
-        let (status, stdout, _) = try fnrt(["run", "fns/hello:test"], input: "stdin")
+    @Test func readsTheBodyFromStandardInput() async throws {
+        let (status, stdout, _) = try await fnrt(["run", "fns/hello:test"], input: "stdin")
         #expect(status == 0 && stdout == "Hello, stdin!\n")
     }
 
@@ -252,8 +253,8 @@ struct RunCommandTests {
         (["run", "fns/broken:test"], "no-such-program"),
         (["run", "\(Services.plain)/fns/not-there:1"], "not found"),
     ])
-    func reportsEachFailure(arguments: [String], message: String) throws {
-        let (status, stdout, stderr) = try fnrt(arguments)
+    func reportsEachFailure(arguments: [String], message: String) async throws {
+        let (status, stdout, stderr) = try await fnrt(arguments)
         #expect(status != 0)
         #expect(stdout.isEmpty)
         #expect(stderr.hasPrefix("fnrt: ") && stderr.contains(message), "\(stderr)")
@@ -261,8 +262,8 @@ struct RunCommandTests {
 
     /// A header that would add a line to the call (or is no header at all) is refused before anything runs.
     @Test(arguments: [("X-A: one\r\nFn-Call-Id: forged", "must not hold a CR, LF or NUL"), ("Bad Name: x", "must be an HTTP token")])
-    func refusesAHeaderThatIsNotOne(header: String, message: String) throws {
-        let (status, stdout, stderr) = try fnrt(["run", "-H", header, "fns/echo:test"])
+    func refusesAHeaderThatIsNotOne(header: String, message: String) async throws {
+        let (status, stdout, stderr) = try await fnrt(["run", "-H", header, "fns/echo:test"])
         #expect(status != 0)
         #expect(stdout.isEmpty)
         #expect(stderr.contains(message), "\(stderr)")
@@ -272,7 +273,7 @@ struct RunCommandTests {
         let remote = "\(Services.plain)/\(uniqueRepository("fn-hello")):1"
         try await ImagePusher(store: FunctionImages.store, client: RegistryClient()).push("fns/hello:test", to: try ImageReference(parsing: remote))
         let home = temporaryDirectory("run-home")
-        let (status, stdout, stderr) = try run(["FNRT_HOME=\(home)", CommandLineTests.fnrt, "run", "--data", "pulled", remote])
+        let (status, stdout, stderr) = try await runOffPool(["FNRT_HOME=\(home)", CommandLineTests.fnrt, "run", "--data", "pulled", remote])
         #expect(status == 0, "\(stderr)")
         #expect(stdout == "Hello, pulled!\n")
     }
@@ -281,7 +282,7 @@ struct RunCommandTests {
     /// In this serialized suite: its run directories would otherwise meet `leavesNoContainerBehind`'s check.
     @Test func fnrtRunPrintsEachLoadedLayer() async throws {
         let (name, imageID) = try DockerImageLoadTests.uniqueHelloImage()
-        let (status, stdout, stderr) = try run(["FNRT_HOME=\(FunctionImages.home.path)", CommandLineTests.fnrt, "run", "--data", "cli", name])
+        let (status, stdout, stderr) = try await runOffPool(["FNRT_HOME=\(FunctionImages.home.path)", CommandLineTests.fnrt, "run", "--data", "cli", name])
         try await DockerImageLoadTests.removeFromDocker(imageID)
         #expect(status == 0, "\(stderr)")
         #expect(stdout == "Hello, cli!\n")
@@ -290,13 +291,13 @@ struct RunCommandTests {
     }
 
     @Test func leavesNoContainerBehind() async throws {
-        _ = try fnrt(["run", "fns/crash:test"])
-        _ = try fnrt(["run", "--startup-timeout", "1", "fns/neverlisten:test"])
+        _ = try await fnrt(["run", "fns/crash:test"])
+        _ = try await fnrt(["run", "--startup-timeout", "1", "fns/neverlisten:test"])
         // The orphan test in SchedulerTests kills a `fnrt run` of its own (another home) and removes its container later.
         let left = try await DockerClient().listContainers(labels: ["fnrt.app=run", "\(DockerDriver.homeLabel)=\(FunctionImages.home.path)"])
             .filter { ["crash", "neverlisten"].contains($0.Labels?["fnrt.function"]) }
         #expect(left.isEmpty, "containers left: \(left.map(\.Id))")
-        _ = try fnrt(["run", "--driver", "oci", "fns/crash:test"])
+        _ = try await fnrt(["run", "--driver", "oci", "fns/crash:test"])
         // fnrt run's instance is run-<pid>; other suites' containers may be running meanwhile.
         func leftByRun(_ directory: String) throws -> [String] {
             try FileManager.default.contentsOfDirectory(atPath: FunctionImages.home.path + "/" + directory).filter { $0.hasPrefix("run-") || $0.hasPrefix("fnrt-run-") }
@@ -380,8 +381,9 @@ struct DockerEventsTests {
         watcher.cancel()
         let actions = seen.value
         #expect(actions.first == "create")
-        #expect(actions.contains("start") && actions.contains("die"))
-        #expect(actions.firstIndex(of: "start")! < actions.firstIndex(of: "die")!)
+        let start = try #require(actions.firstIndex(of: "start"), "\(actions)")
+        let die = try #require(actions.firstIndex(of: "die"), "\(actions)")
+        #expect(start < die)
     }
 }
 
