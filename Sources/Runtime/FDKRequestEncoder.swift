@@ -12,17 +12,11 @@ enum FDKRequestEncoder {
     static func encode(_ request: FDKRequest, into out: inout ByteBuffer) {
         out.writeStaticString("POST /call HTTP/1.1\r\n")
         for (name, value) in request.headers where !isReplaced(name) && isSendableField(name: name, value: value) {
-            out.writeString(name)
-            out.writeStaticString(": ")
-            out.writeString(value)
-            out.writeStaticString("\r\n")
+            writeField(name, value, into: &out)
         }
         for (name, value) in request.clientHeaders where isSendableField(name: name, value: value) {
             out.writeStaticString("Fn-Http-H-")
-            out.writeString(name)
-            out.writeStaticString(": ")
-            out.writeString(value)
-            out.writeStaticString("\r\n")
+            writeField(name, value, into: &out)
         }
         out.writeStaticString("Fn-Call-Id: ")
         out.writeString(request.callID)
@@ -33,6 +27,14 @@ enum FDKRequestEncoder {
         out.writeStaticString("\r\nHost: localhost\r\n\r\n")
         var body = request.body
         out.writeBuffer(&body)
+    }
+
+    /// `<name>: <value>` and the line's end.
+    private static func writeField(_ name: String, _ value: String, into out: inout ByteBuffer) {
+        out.writeString(name)
+        out.writeStaticString(": ")
+        out.writeString(value)
+        out.writeStaticString("\r\n")
     }
 
     private static func isReplaced(_ name: String) -> Bool {

@@ -39,8 +39,13 @@ func invoke(_ scheduler: Scheduler, _ spec: FunctionSpec, _ body: String) async 
 
 /// `count` calls at once; their results in the order they finished.
 func concurrently(_ count: Int, _ scheduler: Scheduler, _ spec: FunctionSpec, _ body: String) async -> [InvocationResult] {
+    await concurrently(scheduler, spec, bodies: Array(repeating: body, count: count))
+}
+
+/// A call per body, all at once; their results in the order they finished.
+func concurrently(_ scheduler: Scheduler, _ spec: FunctionSpec, bodies: [String]) async -> [InvocationResult] {
     await withTaskGroup(of: InvocationResult.self) { group in
-        for _ in 0..<count { group.addTask { await invoke(scheduler, spec, body) } }
+        for body in bodies { group.addTask { await invoke(scheduler, spec, body) } }
         return await group.reduce(into: []) { $0.append($1) }
     }
 }
@@ -98,11 +103,7 @@ struct SchedulerTests {
         let twoHot = await eventually { scheduler.idleContainers(function).count == 2 }
         try #require(twoHot, "two containers started for two concurrent calls")
         // Named by the order they ended (a call can start late when every suite shares two cores).
-        let ended = await withTaskGroup(of: InvocationResult.self) { group in
-            group.addTask { await invoke(scheduler, function, "200") }
-            group.addTask { await invoke(scheduler, function, "900") }
-            return await group.reduce(into: []) { $0.append($1) }
-        }
+        let ended = await concurrently(scheduler, function, bodies: ["200", "900"])
         let (first, last) = (ended[0], ended[1])
         #expect(first.containerID != last.containerID)
         #expect(scheduler.idleContainers(function) == [try #require(first.containerID), try #require(last.containerID)])
