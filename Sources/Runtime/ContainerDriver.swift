@@ -8,6 +8,28 @@ public struct Container: Hashable, Sendable {
     public var iofs: String
     /// `<iofs>/lsnr.sock`.
     public var socketPath: String { iofs + "/lsnr.sock" }
+
+    /// The most bytes a function's socket path can have: SwiftNIO's limit,
+    /// the same on every platform (Darwin's `sun_path` less its NUL; Linux
+    /// has 4 bytes more).
+    public static let maxSocketPathBytes = 103
+
+    /// 12 random lower-case hex digits: the name of a container's iofs
+    /// directory (48 random bits: `mkdir` refuses the rare repeat).
+    static func randomName() -> String {
+        String(UUID().uuidString.lowercased().filter { $0 != "-" }.prefix(randomNameLength))
+    }
+    static let randomNameLength = 12
+
+    /// Checks, when a driver is made, that the sockets of the containers it
+    /// will start fit in a Unix socket address: `longestIofs` is the
+    /// longest iofs directory it makes. A longer path would fail every call
+    /// to every function, so the home is refused at once, by name.
+    static func checkSocketPath(longestIofs: String, home: String) throws {
+        let path = Container(id: "", iofs: longestIofs).socketPath
+        guard path.utf8.count > maxSocketPathBytes else { return }
+        throw ContainerError.homeTooLong(home: home, socketPath: path, limit: maxSocketPathBytes)
+    }
 }
 
 /// What a container is doing.
@@ -27,6 +49,8 @@ public enum ContainerError: Error, Sendable, CustomStringConvertible {
     case badListener(function: String, reason: String)
     /// The driver could not create or start the container.
     case launch(function: String, reason: String)
+    /// Under this home, the containers' sockets would not fit in a Unix socket address.
+    case homeTooLong(home: String, socketPath: String, limit: Int)
 
     public var description: String {
         switch self {
@@ -36,6 +60,10 @@ public enum ContainerError: Error, Sendable, CustomStringConvertible {
             "\(function) exited with code \(code) before it listened" + Self.tail(logs)
         case .badListener(let function, let reason): "\(function): refused listener: \(reason)"
         case .launch(let function, let reason): "\(function): cannot start its container: \(reason)"
+        case .homeTooLong(let home, let socketPath, let limit):
+            "the fnrt home \(home) is too long: the functions' sockets would be at paths like \(socketPath) "
+                + "(\(socketPath.utf8.count) bytes), and a function's socket path may have at most \(limit) bytes; "
+                + "set FNRT_HOME to a directory of at most \(limit - (socketPath.utf8.count - home.utf8.count)) bytes"
         }
     }
 

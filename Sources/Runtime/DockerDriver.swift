@@ -34,6 +34,7 @@ public final class DockerDriver: ContainerDriver {
         self.iofsRoot = home.path + "/iofs"
         self.instance = instance
         self.home = home.path
+        try Container.checkSocketPath(longestIofs: "\(iofsRoot)/\(Container.randomName())", home: home.path)
         try FileManager.default.createDirectory(atPath: iofsRoot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
     }
 
@@ -43,7 +44,9 @@ public final class DockerDriver: ContainerDriver {
         let imageID = try await loader.ensureLoaded(manifest: manifest, reference: spec.image)
 
         let id = UUID().uuidString.lowercased()
-        let iofs = "\(iofsRoot)/\(instance)-\(id)"
+        // A short name, so that long homes still fit a socket path: the
+        // instance and the container are in its labels, with this path.
+        let iofs = "\(iofsRoot)/\(Container.randomName())"
         guard mkdir(iofs, 0o777) == 0, chmod(iofs, 0o777) == 0 else { throw StoreError.io(path: iofs, operation: "create", errno: errno) }
         var host = ContainerConfig.Host()
         host.Binds = ["\(iofs):/tmp/iofs"]

@@ -24,7 +24,8 @@ public final class OCIDriver: ContainerDriver {
     /// Uses `runtime`, else `$FNRT_OCI_RUNTIME`, else crun where the host's
     /// cgroups allow it (see `crunAcceptsCgroups`), else runc.
     public init(store: ContentStore, home: FnrtHome, instance: String, runtime: String? = nil) throws {
-        let preferred = Self.crunAcceptsCgroups() ? ["/usr/bin/crun", "/usr/sbin/runc", "/usr/bin/runc"] : ["/usr/sbin/runc", "/usr/bin/runc"]
+        try Container.checkSocketPath(longestIofs: "\(home.path)/iofs/\(Container.randomName())", home: home.path)
+        let preferred = (Self.crunAcceptsCgroups() ? Self.installPaths["crun"]! : []) + Self.installPaths["runc"]!
         let candidates = [runtime, ProcessInfo.processInfo.environment["FNRT_OCI_RUNTIME"]].compactMap { $0 } + preferred
         guard let found = candidates.first(where: { access($0, X_OK) == 0 }) else {
             throw ContainerError.launch(function: "-", reason: "no OCI runtime found (install crun or runc)")
@@ -46,6 +47,25 @@ public final class OCIDriver: ContainerDriver {
 
     var prefix: String { "fnrt-\(instance)-" }
 
+    /// A container's iofs directory: named by the random end of its ID
+    /// (`Container.randomName()`), short so that long homes still fit a socket path.
+    func iofs(of id: String) -> String { "\(iofsRoot)/\(id.suffix(Container.randomNameLength))" }
+
+    /// Where Debian and most distributions install each runtime.
+    static let installPaths = ["crun": ["/usr/bin/crun"], "runc": ["/usr/sbin/runc", "/usr/bin/runc"]]
+
+    /// The runtime that made the containers in state root `root`, told by
+    /// their state files (runc writes `state.json`, crun `status`): another
+    /// runtime cannot stop them (crun's `delete --force` of a runc container
+    /// drops its state and leaves it running). Nil when that runtime is not
+    /// installed: its containers are left for an instance that has it.
+    func runtime(ofStateRoot root: String) -> String? {
+        guard let id = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).first else { return runtime }
+        let maker = FileManager.default.fileExists(atPath: "\(root)/\(id)/state.json") ? "runc" : "crun"
+        if maker == name { return runtime }
+        return Self.installPaths[maker]?.first { access($0, X_OK) == 0 }
+    }
+
     /// True on a unified (cgroup v2) host, and on a hybrid one (v1
     /// controllers, plus a cgroup2 mount at /sys/fs/cgroup/unified) whose
     /// cgroup2 mount has no controller of its own: crun refuses a hybrid host
@@ -63,8 +83,8 @@ public final class OCIDriver: ContainerDriver {
         let (manifest, image) = try store.image(spec.image)
         let rootfs = try await onOwnThread { [unpacker] in try unpacker.rootfs(for: manifest.layers).path }
 
-        let id = prefix + UUID().uuidString.lowercased().prefix(12)
-        let iofs = "\(iofsRoot)/\(id)"
+        let id = prefix + Container.randomName()
+        let iofs = iofs(of: id)
         let bundle = "\(bundles)/\(id)"
         guard mkdir(iofs, 0o777) == 0, chmod(iofs, 0o777) == 0 else { throw StoreError.io(path: iofs, operation: "create", errno: errno) }
         let container = Container(id: id, iofs: iofs)
@@ -189,7 +209,7 @@ public final class OCIDriver: ContainerDriver {
         }
         // runc prints `null` when there is none.
         let entries = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [[String: Any]]) ?? []
-        return entries.compactMap { $0["id"] as? String }.filter { $0.hasPrefix(prefix) }.map { Container(id: $0, iofs: "\(iofsRoot)/\($0)") }
+        return entries.compactMap { $0["id"] as? String }.filter { $0.hasPrefix(prefix) }.map { Container(id: $0, iofs: iofs(of: $0)) }
     }
 
     public func listOrphans() async throws -> [Container] {
@@ -197,24 +217,25 @@ public final class OCIDriver: ContainerDriver {
         var orphans: [Container] = []
         for other in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where other != instance {
             let root = "\(parent)/\(other)"
-            let (status, output) = try await runtimeCommand(["list", "--format", "json"], root: root)
+            guard let maker = runtime(ofStateRoot: root) else { continue }
+            let (status, output) = try await runtimeCommand(["list", "--format", "json"], root: root, runtime: maker)
             guard status == 0, let data = output.data(using: .utf8) else { continue }
             let entries = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [[String: Any]]) ?? []
             for id in entries.compactMap({ $0["id"] as? String }) {
-                // Removed through this driver's runtime, with the orphan's state root.
-                _ = try? await runtimeCommand(["delete", "--force", id], root: root)
-                RootDirectoryCleaner.remove("\(iofsRoot)/\(id)")
+                // Removed by the runtime that made it, with the orphan's state root.
+                _ = try? await runtimeCommand(["delete", "--force", id], root: root, runtime: maker)
+                RootDirectoryCleaner.remove(iofs(of: id))
                 RootDirectoryCleaner.remove("\(bundles)/\(id)")
-                orphans.append(Container(id: id, iofs: "\(iofsRoot)/\(id)"))
+                orphans.append(Container(id: id, iofs: iofs(of: id)))
             }
             rmdir(root)
         }
         return orphans
     }
 
-    /// Runs the runtime with `--root`; returns its status and standard output.
-    func runtimeCommand(_ arguments: [String], root: String? = nil) async throws -> (Int32, String) {
-        let runtime = self.runtime, stateRoot = root ?? self.stateRoot
+    /// Runs the runtime (this driver's unless told) with `--root`; returns its status and standard output.
+    func runtimeCommand(_ arguments: [String], root: String? = nil, runtime: String? = nil) async throws -> (Int32, String) {
+        let runtime = runtime ?? self.runtime, stateRoot = root ?? self.stateRoot
         return try await onOwnThread {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: runtime)

@@ -18,14 +18,14 @@ enum Drivers {
     /// crun is installed and the host's cgroups let it run (in CI it must).
     static var crunRuns: Bool { access("/usr/bin/crun", X_OK) == 0 && OCIDriver.crunAcceptsCgroups() }
 
-    static func make(_ name: String) throws -> any ContainerDriver {
+    static func make(_ name: String, home: FnrtHome = FunctionImages.home) throws -> any ContainerDriver {
         switch name {
         case "docker":
-            return try DockerDriver(docker: try DockerClient(), store: FunctionImages.store, home: FunctionImages.home,
+            return try DockerDriver(docker: try DockerClient(), store: FunctionImages.store, home: home,
                                     instance: "test-\(UUID().uuidString.prefix(8))")
         case "oci", "oci-runc", "oci-crun":
             let runtime = ["oci-runc": "/usr/sbin/runc", "oci-crun": "/usr/bin/crun"][name]
-            let driver = try OCIDriver(store: FunctionImages.store, home: FunctionImages.home, instance: "test-\(UUID().uuidString.prefix(8))", runtime: runtime)
+            let driver = try OCIDriver(store: FunctionImages.store, home: home, instance: "test-\(UUID().uuidString.prefix(8))", runtime: runtime)
             if let runtime { #expect(driver.runtime == runtime) }
             return driver
         default: fatalError("unknown driver \(name)")
@@ -79,6 +79,31 @@ struct DriverConformanceTests {
         #expect(try await driver.state(container) == .missing)
         #expect(!FileManager.default.fileExists(atPath: container.iofs))
         #expect(try await driver.list().isEmpty)
+    }
+
+    /// A home under which the containers' sockets would not fit a Unix
+    /// socket address is refused when the driver is made (before anything
+    /// is written under it), naming the home and the longest that fits; a
+    /// home of exactly that length runs a function, one byte more is refused.
+    @Test(arguments: Drivers.all)
+    func aHomeTooLongForItsSocketsIsRefusedAndTheLongestThatFitsWorks(driver name: String) async throws {
+        let base = temporaryDirectory("long") + "/"
+        let tooLong = base + String(repeating: "h", count: 100)
+        let error = try #require(throws: ContainerError.self) { try Drivers.make(name, home: FnrtHome(path: tooLong)) }
+        let message = String(describing: error)
+        #expect(message.contains("the fnrt home \(tooLong) is too long"), "\(message)")
+        #expect(!FileManager.default.fileExists(atPath: tooLong), "nothing is made under a refused home")
+        let longest = try #require(message.firstMatch(of: /directory of at most (\d+) bytes$/).flatMap { Int($0.output.1) })
+
+        let fitting = FnrtHome(path: base + String(repeating: "h", count: longest - base.utf8.count))
+        #expect(fitting.path.utf8.count == longest)
+        let driver = try Drivers.make(name, home: fitting)
+        let (container, connection) = try await startListening(driver, spec("hello"))
+        #expect(container.socketPath.utf8.count <= Container.maxSocketPathBytes)
+        #expect(await call(connection, "long home").text == "Hello, long home!\n")
+        connection.close()
+        try await driver.remove(container)
+        #expect(throws: ContainerError.self) { try Drivers.make(name, home: FnrtHome(path: fitting.path + "h")) }
     }
 
     @Test(arguments: Drivers.all)
@@ -423,5 +448,36 @@ struct OCIRuntimeChoiceTests {
         }
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "\(rootfs)/tmp") == outside)
         #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+    }
+}
+
+@Suite(.enabled(if: Services.available, Services.skipReason))
+struct OCIOrphanTests {
+    static let runc = "/usr/sbin/runc", crun = "/usr/bin/crun"
+    /// (left by, removed by): the same runtime, and the other one (the host
+    /// got crun between a killed fnrt and the next, or FNRT_OCI_RUNTIME changed).
+    static let pairs = [(runc, runc)] + (Drivers.all.contains("oci-crun") ? [(crun, crun), (runc, crun), (crun, runc)] : [])
+
+    /// A container that a killed instance left (its state root under the
+    /// same home) is stopped and removed by the next instance, whichever
+    /// runtime each uses: its process ends, its directories go.
+    @Test(arguments: pairs)
+    func anOrphanIsStoppedAndRemovedByTheNextInstance(leftBy: String, removedBy: String) async throws {
+        let home = FnrtHome(path: temporaryDirectory("oci-orphans"))
+        let killed = try OCIDriver(store: FunctionImages.store, home: home, instance: "run-left", runtime: leftBy)
+        let (container, connection) = try await startListening(killed, spec("hello"))
+        connection.close()
+        // The killed instance removes nothing: its container runs on.
+        let (status, state, _) = try run([leftBy, "--root", home.path + "/oci-state/run-left", "state", container.id])
+        let pid = try #require(status == 0 ? (try JSONSerialization.jsonObject(with: Data(state.utf8)) as? [String: Any])?["pid"] as? Int32 : nil,
+                               "\(leftBy) state: \(state)")
+        #expect(kill(pid, 0) == 0)
+
+        let next = try OCIDriver(store: FunctionImages.store, home: home, instance: "serve-next", runtime: removedBy)
+        #expect(try await next.listOrphans().map(\.id) == [container.id])
+        #expect(await eventually(within: .seconds(10)) { kill(pid, 0) != 0 }, "the orphan's process \(pid) still runs")
+        #expect(!FileManager.default.fileExists(atPath: container.iofs))
+        #expect(try await next.listOrphans().isEmpty)
+        if kill(pid, 0) == 0 { kill(pid, SIGKILL) }  // after a failure: no process outlives the test
     }
 }
