@@ -121,17 +121,17 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        // Builders of test layers and images, shared by the test targets.
+        // Builders of test layers and images, and the tests' scratch directories, shared by the test targets.
         .target(name: "TestSupport", dependencies: ["ImageStore", "OCI", "CArchive"], path: "Tests/TestSupport"),
 
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "TuningTests", dependencies: ["Tuning"]),
+        .testTarget(name: "TuningTests", dependencies: ["Tuning", "TestSupport"]),
         .testTarget(name: "HTTP1WireTests", dependencies: ["HTTP1Wire", "Runtime", .product(name: "HTTPTypes", package: "swift-http-types"),
                                                            .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "JWTTests", dependencies: ["JWT", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "JWT", .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "ManagementTests", dependencies: ["Management"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "CurlHTTP", "OCI"]),
+        .testTarget(name: "ManagementTests", dependencies: ["Management", "TestSupport"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "CurlHTTP", "OCI", "TestSupport"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "TestSupport", "CArchive"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ImageStore", "Registry", "OCI", "TestSupport", "Docker", "Runtime", "fnrt", "Server", "JWT", "CurlHTTP", "Tuning",
                                    .product(name: "Crypto", package: "swift-crypto"),

@@ -2,10 +2,11 @@ import Foundation
 import ImageStore
 import OCI
 import Registry
+import TestSupport
 import Testing
 
 @Suite struct ContentStoreTests {
-    let root = NSTemporaryDirectory() + "store-\(UUID())"
+    let root = Scratch.path("store")
 
     @Test func createsAnOCILayout() throws {
         _ = try ContentStore(root: root)

@@ -76,7 +76,7 @@ let hostileCases: [HostileCase] = [
 @Suite struct HostileLayerTests {
     @Test(arguments: hostileCases)
     func hostileLayerIsRefusedOrContained(_ hostile: HostileCase) throws {
-        let sandbox = NSTemporaryDirectory() + "hostile-\(UUID().uuidString.prefix(8))"
+        let sandbox = Scratch.path("hostile")
         let outside = sandbox + "/outside"
         try FileManager.default.createDirectory(atPath: outside + "/subdir", withIntermediateDirectories: true)
         try Data("sentinel".utf8).write(to: URL(fileURLWithPath: outside + "/sentinel.txt"))

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 @Suite struct RootfsCacheTests {
-    let sandbox = NSTemporaryDirectory() + "cache-\(UUID().uuidString.prefix(8))"
+    let sandbox = Scratch.path("cache")
 
     @Test func unpacksOnceAndSharesBaseLayersWithoutTouchingThem() throws {
         let store = try ContentStore(root: sandbox + "/store")

@@ -39,7 +39,7 @@ let semanticsLayers: [[TarEntry]] = [
 ]
 
 @Suite struct UnpackTests {
-    let sandbox = NSTemporaryDirectory() + "unpack-\(UUID().uuidString.prefix(8))"
+    let sandbox = Scratch.path("unpack")
 
     func makeStore() throws -> ContentStore { try ContentStore(root: sandbox + "/store") }
 

@@ -1,14 +1,16 @@
 import Foundation
 import ImageStore
 import OCI
+import TestSupport
 
 /// The sample functions, packed from the binaries built beside the test
 /// bundle into a store of their own, once per test run.
 enum FunctionImages {
     static let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-    static let home = FnrtHome(path: NSTemporaryDirectory() + "fnrt-functions-\(getpid())")
+    static let home = FnrtHome(path: Scratch.root + "/functions")
 
     static let store: ContentStore = {
+        LeftoverContainers.removed
         let store = try! ContentStore(home: home)
         for name in ["hello", "echo", "sleep", "fail", "crash", "slowstart", "neverlisten", "probe"] {
             try! ImagePacker.pack(binary: "\(binaries)/\(name)", into: store, as: "fns/\(name):test")

@@ -62,10 +62,23 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-func temporaryDirectory(_ prefix: String) -> String {
-    let path = NSTemporaryDirectory() + "\(prefix)-\(UUID().uuidString.prefix(8))"
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
+/// A new directory in this test process's scratch directory (removed when the process exits).
+func temporaryDirectory(_ prefix: String) -> String { Scratch.directory(prefix) }
+
+/// Containers that a killed test run left in the shared dockerd (their
+/// `fnrt.home` lies in the scratch directory of a test process that is
+/// gone): removed once per run, before the sample functions are first used.
+enum LeftoverContainers {
+    static let removed: Void = {
+        let format = "{{.ID}} {{.Label \"fnrt.home\"}}"
+        guard let (status, listing, _) = try? run(["docker", "ps", "-a", "--filter", "label=fnrt.home", "--format", format]),
+              status == 0 else { return }
+        let stale = listing.split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: " ", maxSplits: 1)
+            return fields.count == 2 && Scratch.isStale(String(fields[1])) ? String(fields[0]) : nil
+        }
+        if !stale.isEmpty { _ = try? run(["docker", "rm", "-f"] + stale) }
+    }()
 }
 
 /// Builds images in an OCI layout (fnrt's own store code writes it) and

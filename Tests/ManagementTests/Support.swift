@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Management
 
@@ -89,7 +90,7 @@ struct TemporaryDirectory {
     let path: String
 
     init() throws {
-        path = NSTemporaryDirectory() + "fnrt-management-" + UUID().uuidString
+        path = Scratch.path("management")
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 

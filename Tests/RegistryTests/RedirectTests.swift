@@ -1,8 +1,9 @@
+import CurlHTTP
 import Foundation
 import OCI
 import Synchronization
+import TestSupport
 import Testing
-import CurlHTTP
 @testable import Registry
 
 /// A fake transport, for what the local registry cannot be made to do:
@@ -37,7 +38,7 @@ final class ScriptedTransport: HTTPTransport {
     let ref = try! ImageReference(parsing: "registry.example/app:1")
 
     func tempWriter() throws -> (BlobWriter, String) {
-        let path = NSTemporaryDirectory() + "blob-\(UUID())"
+        let path = Scratch.path("blob")
         let fd = open(path, O_RDWR | O_CREAT, 0o644)
         return (try BlobWriter(fileDescriptor: fd), path)
     }

@@ -23,7 +23,7 @@ public enum TarEntry: Sendable {
 
 /// Writes a layer with libarchive: a pax tar, compressed as asked.
 public func makeLayer(_ entries: [TarEntry], compression: LayerCompression = .gzip, mtime: Int = 1_700_000_000) throws -> Data {
-    let path = NSTemporaryDirectory() + "layer-\(UUID().uuidString).tar"
+    let path = Scratch.path("layer") + ".tar"
     defer { unlink(path) }
     let archive = archive_write_new()
     defer { archive_write_free(archive) }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import Tuning
 
@@ -8,7 +9,7 @@ import Tuning
 /// idle memory.
 @Suite struct PaperResultTests {
     @Test func hybridNeedsClearlyLessIdleMemoryThanFixedTimeoutsForAsFewColdStarts() throws {
-        let directory = NSTemporaryDirectory() + "paper-\(UUID().uuidString.prefix(8))"
+        let directory = Scratch.path("paper")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let files = try TraceGenerator(functions: 1500, seed: 42).write(to: directory)
         var tuner = Tuner(policies: try ["10m", "20m", "30m", "1h", "2h", "4h", "hybrid"].map(parsePolicy))
@@ -30,7 +31,7 @@ import Tuning
     }
 
     @Test func theGeneratorIsSeededAndFollowsTheFrequencyBands() throws {
-        let one = NSTemporaryDirectory() + "gen-\(UUID().uuidString.prefix(8))", two = one + "-b"
+        let one = Scratch.path("gen"), two = one + "-b"
         defer { try? FileManager.default.removeItem(atPath: one); try? FileManager.default.removeItem(atPath: two) }
         let a = try TraceGenerator(functions: 3000, seed: 9).write(to: one)
         let b = try TraceGenerator(functions: 3000, seed: 9).write(to: two)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import Tuning
 
@@ -82,7 +83,7 @@ import Tuning
 }
 
 @Suite struct TraceFormatTests {
-    let directory = NSTemporaryDirectory() + "tuning-\(UUID().uuidString.prefix(8))"
+    let directory = Scratch.path("tuning")
 
     func write(_ name: String, _ text: String) throws -> String {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
