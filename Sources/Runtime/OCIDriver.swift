@@ -51,6 +51,12 @@ public final class OCIDriver: ContainerDriver {
     /// (`Container.randomName()`), short so that long homes still fit a socket path.
     func iofs(of id: String) -> String { "\(iofsRoot)/\(id.suffix(Container.randomNameLength))" }
 
+    /// The container's host name: the function's name, cut to the 64 bytes
+    /// a Linux host name holds (Fn allows 255; the runtimes refuse more than 64).
+    static func hostname(for function: String) -> String {
+        String(decoding: function.utf8.prefix(64), as: UTF8.self)
+    }
+
     /// Where Debian and most distributions install each runtime.
     static let installPaths = ["crun": ["/usr/bin/crun"], "runc": ["/usr/sbin/runc", "/usr/bin/runc"]]
 
@@ -96,7 +102,7 @@ public final class OCIDriver: ContainerDriver {
             let user = try Self.numericUser(spec.user ?? (["", "root", "0", "0:0"].contains(imageUser) ? "1000:1000" : imageUser), function: function)
             let env = (image.config?.Env ?? []) + spec.environment
             let config = OCIRuntimeSpec.make(rootfs: rootfs, args: args, env: env, cwd: image.config?.WorkingDir ?? "/", uid: user.0, gid: user.1,
-                                             hostname: spec.name, iofs: iofs, spec: spec)
+                                             hostname: Self.hostname(for: spec.name), iofs: iofs, spec: spec)
             try Self.makeMountPoints(in: rootfs, for: config.mounts.map(\.destination))
             try Self.writeConfig(config.encoded(), to: "\(bundle)/config.json")
 

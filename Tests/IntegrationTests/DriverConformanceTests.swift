@@ -106,6 +106,21 @@ struct DriverConformanceTests {
         #expect(throws: ContainerError.self) { try Drivers.make(name, home: FnrtHome(path: fitting.path + "h")) }
     }
 
+    /// Fn allows app and function names of 255 characters; such a function
+    /// runs on every driver (a host name holds 64: the OCI runtimes refused
+    /// one that long).
+    @Test(arguments: Drivers.all)
+    func aFunctionWithTheLongestNamesFnAllowsRuns(driver name: String) async throws {
+        let driver = try Drivers.make(name)
+        var long = spec("hello")
+        long.app = "a" + String(repeating: "p", count: 254)
+        long.name = "f-" + String(repeating: "n", count: 252) + "_"
+        let (container, connection) = try await startListening(driver, long)
+        #expect(await call(connection, "long names").text == "Hello, long names!\n")
+        connection.close()
+        try await driver.remove(container)
+    }
+
     @Test(arguments: Drivers.all)
     func theContractsEnvironmentAndHeaders(driver name: String) async throws {
         let driver = try Drivers.make(name)
