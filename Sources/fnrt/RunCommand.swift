@@ -59,7 +59,7 @@ struct Run: AsyncParsableCommand {
             spec.timeout = .seconds(timeout)
             spec.startupTimeout = .seconds(startupTimeout)
             for pair in env {
-                guard let equals = pair.firstIndex(of: "=") else { throw ValidationError("-e \(pair): expected KEY=VALUE") }
+                guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else { throw ValidationError("-e \(pair): expected KEY=VALUE") }
                 spec.config[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
             }
             var headers: [(String, String)] = []

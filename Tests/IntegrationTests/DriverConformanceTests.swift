@@ -309,6 +309,15 @@ struct RunCommandTests {
         #expect(stderr.contains(message), "\(stderr)")
     }
 
+    /// Config that cannot be an environment variable is refused before anything runs.
+    @Test(arguments: ["=value", "NOEQUALS"])
+    func refusesConfigThatIsNotKeyEqualsValue(pair: String) async throws {
+        let (status, stdout, stderr) = try await fnrt(["run", "-e", pair, "fns/echo:test"])
+        #expect(status != 0)
+        #expect(stdout.isEmpty)
+        #expect(stderr.contains("-e \(pair): expected KEY=VALUE"), "\(stderr)")
+    }
+
     @Test func pullsAMissingImageThenRunsIt() async throws {
         let remote = "\(Services.plain)/\(uniqueRepository("fn-hello")):1"
         try await ImagePusher(store: FunctionImages.store, client: RegistryClient()).push("fns/hello:test", to: try ImageReference(parsing: remote))

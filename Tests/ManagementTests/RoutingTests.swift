@@ -71,7 +71,7 @@ struct RoutingTests {
         #expect(r.status == 200)
         let doc = try JSONDecoder().decode(JSONValue.self, from: Data(ManagementOpenAPI.json.utf8))
         #expect(r.json == doc)
-        #expect(doc["openapi"]?.string?.hasPrefix("3.0") == true)
+        #expect(doc["openapi"]?.string?.hasPrefix("3.1") == true)
         let paths = doc["paths"]?.object ?? [:]
         #expect(Set(paths.keys) == ["/v2/apps", "/v2/apps/{appID}", "/v2/fns", "/v2/fns/{fnID}", "/v2/triggers", "/v2/triggers/{triggerID}"])
         for (path, item) in paths {

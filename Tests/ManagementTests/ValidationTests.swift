@@ -25,6 +25,11 @@ struct ValidationTests {
         Case(path: "/v2/apps", body: #"{"name": 5}"#, field: "name"),
         Case(path: "/v2/apps", body: #"{"name": "ok", "config": {"A": 1}}"#, field: "config"),
         Case(path: "/v2/apps", body: #"{"name": "ok", "config": ["A"]}"#, field: "config"),
+        Case(path: "/v2/apps", body: #"{"name": "ok", "config": {"": "x"}}"#, field: "config key"),
+        Case(path: "/v2/apps", body: #"{"name": "ok", "config": {"A=B": "x"}}"#, field: "config key"),
+        Case(path: "/v2/apps", body: #"{"name": "ok", "config": {"A\u0000B": "x"}}"#, field: "config key"),
+        Case(path: "/v2/apps", body: #"{"name": "ok", "config": {"A": "x\u0000y"}}"#, field: "config value"),
+        Case(method: "PUT", path: "/v2/apps/$APP", body: #"{"config": {"A=B": "x"}}"#, field: "config key"),
         Case(path: "/v2/apps", body: #"{"name": "ok", "annotations": {"bad key": 1}}"#, field: "annotation"),
         Case(path: "/v2/apps", body: #"{"name": "ok", "annotations": {"k": ""}}"#, field: "annotation"),
         Case(path: "/v2/apps", body: #"{"name": "ok", "annotations": "k"}"#, field: "annotations"),
@@ -43,6 +48,9 @@ struct ValidationTests {
         Case(path: "/v2/fns", body: #"{"name": "f", "app_id": "$APP", "image": "i", "timeout": -5}"#, field: "timeout"),
         Case(path: "/v2/fns", body: #"{"name": "f", "app_id": "$APP", "image": "i", "idle_timeout": 3601}"#, field: "idle_timeout"),
         Case(path: "/v2/fns", body: #"{"name": "f", "app_id": "$APP", "image": "i", "idle_timeout": -1}"#, field: "idle_timeout"),
+        Case(path: "/v2/fns", body: #"{"name": "f", "app_id": "$APP", "image": "i", "config": {"X=1": "y"}}"#, field: "config key"),
+        Case(path: "/v2/fns", body: #"{"name": "f", "app_id": "$APP", "image": "i", "config": {"X": "\u0000"}}"#, field: "config value"),
+        Case(method: "PUT", path: "/v2/fns/$FN", body: #"{"config": {"": "y"}}"#, field: "config key"),
         Case(method: "PUT", path: "/v2/fns/$FN", body: #"{"memory": 9000}"#, field: "memory"),
         Case(method: "PUT", path: "/v2/fns/$FN", body: #"{"timeout": 1000}"#, field: "timeout"),
         Case(method: "PUT", path: "/v2/fns/$FN", body: #"{"idle_timeout": 7200}"#, field: "idle_timeout"),
@@ -72,6 +80,8 @@ struct ValidationTests {
         // Nothing was stored.
         #expect(try c.store.listApps().items.count == 1)
         #expect(try c.store.function(id: fn)?.memory == Function.defaultMemory)
+        #expect(try c.store.app(id: app)?.config == [:])
+        #expect(try c.store.function(id: fn)?.config == [:])
     }
 
     @Test("The store reports the field in ManagementError.field", arguments: [
@@ -116,5 +126,20 @@ struct ValidationTests {
         let c = try Client()
         try c.app(String(repeating: "z", count: 255))
         try c.app("A-b_9")
+    }
+
+    @Test("A config key stored before such keys were refused can still be removed, and other keys set")
+    func aRefusedConfigKeyStoredEarlierCanBeRemoved() throws {
+        let c = try Client()
+        let id = try c.app("shop", #", "config": {"OK": "1"}"#)
+        // As a database written before the rule would hold it.
+        try c.store.write { db in
+            var app = try #require(try MetadataStore.fetchApp(db, id: id))
+            app.config["A=B"] = "x"
+            try app.save(db, insert: false)
+            return ((), [])
+        }
+        #expect(c.put("/v2/apps/\(id)", #"{"config": {"A=B": "", "NEW": "2"}}"#).status == 200)
+        #expect(try c.store.app(id: id)?.config == ["OK": "1", "NEW": "2"])
     }
 }

@@ -1,11 +1,11 @@
-/// The OpenAPI 3.0 document of `ManagementAPI` (served at `/v2/openapi.json`).
-/// Request bodies also take `annotations`, whose rules OpenAPI 3.0 cannot state;
+/// The OpenAPI 3.1 document of `ManagementAPI` (served at `/v2/openapi.json`).
+/// Request bodies also take `annotations`, whose rules it does not state;
 /// the schemas describe them in words and leave them out of the properties, so
 /// that generated requests (schemathesis) stay within what the server accepts.
 public enum ManagementOpenAPI {
     public static let json: String = #"""
 {
-  "openapi": "3.0.3",
+  "openapi": "3.1.0",
   "info": {
     "title": "fnrt management API",
     "version": "2.0.0",
@@ -654,7 +654,7 @@ public enum ManagementOpenAPI {
         "required": [
           "name"
         ],
-        "description": "Also accepted: annotations, an object of Fn's rules, which OpenAPI 3.0 cannot state (at most 100 keys of 1-128 printable non-space ASCII characters, values any JSON but \"\" and null, at most 512 bytes serialized); 400 otherwise.",
+        "description": "Also accepted: annotations, an object of Fn's rules, described here and not in the schema (at most 100 keys of 1-128 printable non-space ASCII characters, values any JSON but \"\" and null, at most 512 bytes serialized); 400 otherwise.",
         "properties": {
           "name": {
             "type": "string",
@@ -663,22 +663,35 @@ public enum ManagementOpenAPI {
             "pattern": "^[A-Za-z0-9_-]+$"
           },
           "config": {
-            "type": "object",
-            "nullable": true,
+            "type": [
+              "object",
+              "null"
+            ],
+            "propertyNames": {
+              "pattern": "^[^=\\u0000]+$"
+            },
             "additionalProperties": {
-              "type": "string",
-              "nullable": true
-            }
+              "type": [
+                "string",
+                "null"
+              ],
+              "pattern": "^[^\\u0000]*$"
+            },
+            "description": "Keys are the function's environment variable names: non-empty, without \"=\" or NUL; values have no NUL (400 otherwise)."
           },
           "syslog_url": {
-            "type": "string",
-            "nullable": true,
+            "type": [
+              "string",
+              "null"
+            ],
             "pattern": "^$|^(udp|tcp|unix|unixgram|tcp\\+tls)://[^,]+(, *(udp|tcp|unix|unixgram|tcp\\+tls)://[^,]+)*$",
             "description": "Comma-separated syslog URLs; \"\" is none."
           },
           "shape": {
-            "type": "string",
-            "nullable": true,
+            "type": [
+              "string",
+              "null"
+            ],
             "enum": [
               "GENERIC_X86",
               "GENERIC_ARM",
@@ -695,17 +708,27 @@ public enum ManagementOpenAPI {
         "description": "name and shape may be given only unchanged (409 otherwise). Also accepted: annotations, merged into the existing ones, where a key whose value is \"\" or null is removed; the result follows Fn's rules (at most 100 keys of 1-128 printable non-space ASCII characters, values any JSON but \"\" and null, at most 512 bytes serialized); 400 otherwise.",
         "properties": {
           "config": {
-            "type": "object",
-            "nullable": true,
-            "additionalProperties": {
-              "type": "string",
-              "nullable": true
+            "type": [
+              "object",
+              "null"
+            ],
+            "propertyNames": {
+              "pattern": "^[^=\\u0000]+$"
             },
-            "description": "Merged into the existing configuration; a key whose value is empty (or null) is removed."
+            "additionalProperties": {
+              "type": [
+                "string",
+                "null"
+              ],
+              "pattern": "^[^\\u0000]*$"
+            },
+            "description": "Merged into the existing configuration; a key whose value is empty (or null) is removed. Keys are the function's environment variable names: non-empty, without \"=\" or NUL; values have no NUL (400 otherwise)."
           },
           "syslog_url": {
-            "type": "string",
-            "nullable": true,
+            "type": [
+              "string",
+              "null"
+            ],
             "pattern": "^$|^(udp|tcp|unix|unixgram|tcp\\+tls)://[^,]+(, *(udp|tcp|unix|unixgram|tcp\\+tls)://[^,]+)*$",
             "description": "\"\" removes it."
           }
@@ -811,7 +834,7 @@ public enum ManagementOpenAPI {
           "app_id",
           "image"
         ],
-        "description": "Also accepted: annotations, an object of Fn's rules, which OpenAPI 3.0 cannot state (at most 100 keys of 1-128 printable non-space ASCII characters, values any JSON but \"\" and null, at most 512 bytes serialized); 400 otherwise.",
+        "description": "Also accepted: annotations, an object of Fn's rules, described here and not in the schema (at most 100 keys of 1-128 printable non-space ASCII characters, values any JSON but \"\" and null, at most 512 bytes serialized); 400 otherwise.",
         "properties": {
           "name": {
             "type": "string",
@@ -828,34 +851,58 @@ public enum ManagementOpenAPI {
             "minLength": 1
           },
           "memory": {
-            "type": "integer",
+            "type": [
+              "integer",
+              "null"
+            ],
             "minimum": 0,
             "maximum": 8192,
-            "description": "Memory limit in MB (default 128). 0 or absent: the default (create) or unchanged (update).",
-            "nullable": true
+            "description": "Memory limit in MB (default 128). 0 or absent: the default (create) or unchanged (update)."
           },
           "timeout": {
-            "type": "integer",
+            "type": [
+              "integer",
+              "null"
+            ],
             "minimum": 0,
             "maximum": 300,
-            "description": "Longest call in seconds (default 30). 0 or absent: the default or unchanged.",
-            "nullable": true
+            "description": "Longest call in seconds (default 30). 0 or absent: the default or unchanged."
           },
           "idle_timeout": {
             "oneOf": [
-              {"type": "integer", "minimum": 0, "maximum": 3600},
-              {"type": "string", "enum": ["auto"]}
+              {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 3600
+              },
+              {
+                "type": "string",
+                "enum": [
+                  "auto"
+                ]
+              },
+              {
+                "type": "null"
+              }
             ],
-            "description": "Seconds a hot container waits for the next call (default 30). 0 or absent: the default or unchanged. \"auto\" (fnrt): the adaptive keep-alive learns the function's idle times (annotation fnrt.io/idle_timeout), the integer in use until it has.",
-            "nullable": true
+            "description": "Seconds a hot container waits for the next call (default 30). 0 or absent: the default or unchanged. \"auto\" (fnrt): the adaptive keep-alive learns the function's idle times (annotation fnrt.io/idle_timeout), the integer in use until it has."
           },
           "config": {
-            "type": "object",
-            "nullable": true,
+            "type": [
+              "object",
+              "null"
+            ],
+            "propertyNames": {
+              "pattern": "^[^=\\u0000]+$"
+            },
             "additionalProperties": {
-              "type": "string",
-              "nullable": true
-            }
+              "type": [
+                "string",
+                "null"
+              ],
+              "pattern": "^[^\\u0000]*$"
+            },
+            "description": "Keys are the function's environment variable names: non-empty, without \"=\" or NUL; values have no NUL (400 otherwise)."
           }
         }
       },
@@ -864,40 +911,65 @@ public enum ManagementOpenAPI {
         "description": "name and app_id may be given only unchanged (400 otherwise). Also accepted: annotations, merged into the existing ones, where a key whose value is \"\" or null is removed; the result follows Fn's rules (at most 100 keys of 1-128 printable non-space ASCII characters, values any JSON but \"\" and null, at most 512 bytes serialized); 400 otherwise.",
         "properties": {
           "image": {
-            "type": "string",
-            "nullable": true,
+            "type": [
+              "string",
+              "null"
+            ],
             "description": "\"\" or absent: unchanged."
           },
           "memory": {
-            "type": "integer",
+            "type": [
+              "integer",
+              "null"
+            ],
             "minimum": 0,
             "maximum": 8192,
-            "description": "Memory limit in MB (default 128). 0 or absent: the default (create) or unchanged (update).",
-            "nullable": true
+            "description": "Memory limit in MB (default 128). 0 or absent: the default (create) or unchanged (update)."
           },
           "timeout": {
-            "type": "integer",
+            "type": [
+              "integer",
+              "null"
+            ],
             "minimum": 0,
             "maximum": 300,
-            "description": "Longest call in seconds (default 30). 0 or absent: the default or unchanged.",
-            "nullable": true
+            "description": "Longest call in seconds (default 30). 0 or absent: the default or unchanged."
           },
           "idle_timeout": {
             "oneOf": [
-              {"type": "integer", "minimum": 0, "maximum": 3600},
-              {"type": "string", "enum": ["auto"]}
+              {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 3600
+              },
+              {
+                "type": "string",
+                "enum": [
+                  "auto"
+                ]
+              },
+              {
+                "type": "null"
+              }
             ],
-            "description": "Seconds a hot container waits for the next call (default 30). 0 or absent: the default or unchanged. \"auto\" (fnrt): the adaptive keep-alive learns the function's idle times (annotation fnrt.io/idle_timeout), the integer in use until it has.",
-            "nullable": true
+            "description": "Seconds a hot container waits for the next call (default 30). 0 or absent: the default or unchanged. \"auto\" (fnrt): the adaptive keep-alive learns the function's idle times (annotation fnrt.io/idle_timeout), the integer in use until it has."
           },
           "config": {
-            "type": "object",
-            "nullable": true,
-            "additionalProperties": {
-              "type": "string",
-              "nullable": true
+            "type": [
+              "object",
+              "null"
+            ],
+            "propertyNames": {
+              "pattern": "^[^=\\u0000]+$"
             },
-            "description": "Merged into the existing configuration; a key whose value is empty (or null) is removed."
+            "additionalProperties": {
+              "type": [
+                "string",
+                "null"
+              ],
+              "pattern": "^[^\\u0000]*$"
+            },
+            "description": "Merged into the existing configuration; a key whose value is empty (or null) is removed. Keys are the function's environment variable names: non-empty, without \"=\" or NUL; values have no NUL (400 otherwise)."
           }
         }
       },
@@ -986,7 +1058,7 @@ public enum ManagementOpenAPI {
           "type",
           "source"
         ],
-        "description": "Also accepted: annotations, an object of Fn's rules, which OpenAPI 3.0 cannot state (at most 100 keys of 1-128 printable non-space ASCII characters, values any JSON but \"\" and null, at most 512 bytes serialized); 400 otherwise.",
+        "description": "Also accepted: annotations, an object of Fn's rules, described here and not in the schema (at most 100 keys of 1-128 printable non-space ASCII characters, values any JSON but \"\" and null, at most 512 bytes serialized); 400 otherwise.",
         "properties": {
           "name": {
             "type": "string",
@@ -1023,20 +1095,26 @@ public enum ManagementOpenAPI {
         "description": "app_id may be given only unchanged (400 otherwise). Also accepted: annotations, merged into the existing ones, where a key whose value is \"\" or null is removed; the result follows Fn's rules (at most 100 keys of 1-128 printable non-space ASCII characters, values any JSON but \"\" and null, at most 512 bytes serialized); 400 otherwise.",
         "properties": {
           "name": {
-            "type": "string",
+            "type": [
+              "string",
+              "null"
+            ],
             "maxLength": 255,
             "pattern": "^$|^[A-Za-z0-9_-]+$",
-            "nullable": true,
             "description": "\"\" or absent: unchanged."
           },
           "fn_id": {
-            "type": "string",
-            "nullable": true,
+            "type": [
+              "string",
+              "null"
+            ],
             "description": "A function of the same app (404 otherwise); \"\" or absent: unchanged."
           },
           "type": {
-            "type": "string",
-            "nullable": true,
+            "type": [
+              "string",
+              "null"
+            ],
             "enum": [
               "http",
               "",
@@ -1045,11 +1123,13 @@ public enum ManagementOpenAPI {
             "description": "\"\" or absent: unchanged."
           },
           "source": {
-            "type": "string",
+            "type": [
+              "string",
+              "null"
+            ],
             "maxLength": 1024,
             "pattern": "^$|^/[^\\u0000-\\u0020\\u007f?#]*$",
-            "description": "The path under /t/{app name}, starting with '/'; unique within the app; \"\" or absent: unchanged.",
-            "nullable": true
+            "description": "The path under /t/{app name}, starting with '/'; unique within the app; \"\" or absent: unchanged."
           }
         }
       },

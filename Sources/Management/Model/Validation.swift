@@ -74,6 +74,30 @@ enum Validate {
         }
     }
 
+    /// Config entries become the function's environment variables (`KEY=value`):
+    /// a key is non-empty and has no `=`, and neither key nor value has a NUL
+    /// byte. Such a key would have reached the function renamed (`A=B` as `A`)
+    /// or failed every start of its container.
+    static func config(_ config: [String: String]) throws {
+        for (key, value) in config.sorted(by: { $0.key < $1.key }) {
+            guard !key.isEmpty, !key.utf8.contains(UInt8(ascii: "=")), !key.utf8.contains(0) else {
+                throw ManagementError.invalid(
+                    "config",
+                    "Invalid config key \(quoted(key)): config keys are environment variable names: non-empty, without '=' or NUL")
+            }
+            guard !value.utf8.contains(0) else {
+                throw ManagementError.invalid("config", "Invalid config value for \(quoted(key)): config values may not contain NUL")
+            }
+        }
+    }
+
+    /// A config patch onto `stored`: each entry follows `config`'s rules,
+    /// but for the removal of a stored key (so that a key stored before such
+    /// keys were refused can still be removed).
+    static func configPatch(_ patch: [String: String]?, onto stored: [String: String]) throws {
+        try config((patch ?? [:]).filter { !($0.value.isEmpty && stored[$0.key] != nil) })
+    }
+
     /// A comma-separated list of `udp`, `tcp`, `unix`, `unixgram` or `tcp+tls` URLs
     /// (the OpenAPI pattern `^(scheme)://[^,]+(, *(scheme)://[^,]+)*$`).
     static func syslogURL(_ value: String) throws {

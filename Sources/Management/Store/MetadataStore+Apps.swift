@@ -37,6 +37,7 @@ extension MetadataStore {
         if let syslogURL { try Validate.syslogURL(syslogURL) }
         let annotations = input.annotations ?? [:]
         try Validate.annotations(annotations)
+        try Validate.config(input.config ?? [:])
         let (id, now) = newID()
         let app = App(id: id, name: name, config: input.config ?? [:], annotations: annotations,
                       syslogURL: syslogURL, shape: shape, createdAt: now, updatedAt: now)
@@ -64,6 +65,7 @@ extension MetadataStore {
                 throw ManagementError(.conflict, field: "shape", "Could not update - shape is immutable")
             }
             let original = app
+            try Validate.configPatch(input.config, onto: app.config)
             app.config = Merge.config(app.config, input.config)
             app.annotations = Merge.annotations(app.annotations, input.annotations)
             try Validate.annotations(app.annotations)

@@ -47,6 +47,7 @@ extension MetadataStore {
         let idleTimeout = try Self.given(input.idleTimeout, default: Function.defaultIdleTimeout, Validate.idleTimeout)
         let annotations = input.annotations ?? [:]
         try Validate.annotations(annotations)
+        try Validate.config(input.config ?? [:])
         let (id, now) = newID()
         let function = Function(id: id, name: name, appID: appID, image: image, memory: memory, timeout: timeout,
                                 idleTimeout: idleTimeout, config: input.config ?? [:], annotations: annotations,
@@ -82,6 +83,7 @@ extension MetadataStore {
             function.memory = try Self.given(input.memory, default: function.memory, Validate.memory)
             function.timeout = try Self.given(input.timeout, default: function.timeout, Validate.timeout)
             function.idleTimeout = try Self.given(input.idleTimeout, default: function.idleTimeout, Validate.idleTimeout)
+            try Validate.configPatch(input.config, onto: function.config)
             function.config = Merge.config(function.config, input.config)
             function.annotations = Merge.annotations(function.annotations, input.annotations)
             try Validate.annotations(function.annotations)
