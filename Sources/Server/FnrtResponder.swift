@@ -207,6 +207,7 @@ struct FnrtResponder: HTTPResponder {
 
     static var tooLarge: Response { response(tooLargeAnswer) }
     static var tooLargeAnswer: GatewayResponse { .error(.contentTooLarge, "request body too large") }
+    static var requestTimeoutAnswer: GatewayResponse { .error(.requestTimeout, "the request did not arrive in time") }
 
     static var crossOrigin: Response { response(.error(.forbidden, "cross-origin requests to the management API are refused")) }
 }

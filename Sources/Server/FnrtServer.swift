@@ -30,6 +30,10 @@ public struct ServerConfiguration: Sendable {
     /// The invocation trace (JSON Lines, rotated), the input of `fnrt tune`; nil: none.
     public var tracePath: String?
     public var maxBodyBytes = 6 << 20
+    /// How long a client may send nothing: nothing of its next request on a
+    /// kept-alive connection, or not the rest of a request begun (then 408).
+    /// Its connection is closed after at least this, at most half as long again.
+    public var clientTimeout: Duration = .seconds(60)
     /// How long in-flight calls may take to finish on shutdown.
     public var shutdownGrace: Duration = .seconds(10)
     /// Where the gateway's connections write their access lines; nil: through the logger.
@@ -68,6 +72,7 @@ public struct FnrtServer: Sendable {
                     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let parts = try assemble(registry: registry)
         let gateway = parts.responder.gateway, maxBodyBytes = configuration.maxBodyBytes, logger = logger, accessLog = configuration.accessLog
+        let clientTimeout = TimeAmount(configuration.clientTimeout)
         // Past twice the body limit (at least 1 MiB more), the connection is closed.
         let cap = max(2 * configuration.maxBodyBytes, configuration.maxBodyBytes + (1 << 20))
         var app = Application(
@@ -76,7 +81,7 @@ public struct FnrtServer: Sendable {
                 GatewayHTTP1Channel(
                     http1: HTTP1Channel(responder: responder, configuration: .init(additionalChannelHandlers: [RequestBodyCap(limit: cap)])),
                     makeGatewayHandler: { GatewayConnectionHandler(gateway: gateway, maxBodyBytes: maxBodyBytes, serverName: "fnrt",
-                                                                                logger: logger, accessLog: accessLog) })
+                                                                                logger: logger, accessLog: accessLog, clientTimeout: clientTimeout) })
             },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "fnrt"),
             services: [parts.runtime],

@@ -24,6 +24,13 @@ import NIOCore
 /// progress is the last. A body over the deployment's limit is refused 413
 /// at once and the connection closed; after `Connection: close`, nothing
 /// more is read.
+///
+/// A client that sends nothing for `clientTimeout` (nothing of its next
+/// request, or not the rest of one begun) loses its connection, with 408
+/// when a request had begun, as nginx's `client_header_timeout`,
+/// `client_body_timeout` and `keepalive_timeout` do: idle or slow clients
+/// cannot hold every file descriptor. The time while an answer is pending is
+/// the function's, and does not count.
 final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -36,6 +43,7 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     let serverName: String
     let logger: Logger
     let accessLog: (any AccessLogWriter)?
+    let clientTimeout: TimeAmount
 
     private enum State {
         /// Reading a head, or waiting for bytes.
@@ -62,16 +70,77 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private var serving = false
     private var date = HTTPDate()
     private var client: String??
+    /// Bytes came, or an answer went, since the last inactivity check.
+    private var active = true
+    /// Inactivity checks in a row that found the client idle.
+    private var idleChecks = 0
+    private var inactivityCheck: RepeatedTask?
 
-    init(gateway: Gateway, maxBodyBytes: Int, serverName: String, logger: Logger, accessLog: (any AccessLogWriter)? = nil) {
+    init(gateway: Gateway, maxBodyBytes: Int, serverName: String, logger: Logger, accessLog: (any AccessLogWriter)? = nil,
+         clientTimeout: TimeAmount = .seconds(60)) {
         self.gateway = gateway
         self.maxBodyBytes = maxBodyBytes
         self.serverName = serverName
         self.logger = logger
         self.accessLog = accessLog
+        self.clientTimeout = clientTimeout
+    }
+
+    /// Checks every half `clientTimeout`: two checks in a row with no
+    /// activity between them and no answer pending mean the client has been
+    /// idle for at least `clientTimeout` (and at most one and a half times it).
+    /// One timer per connection, not one per request.
+    func handlerAdded(context: ChannelHandlerContext) {
+        let half = TimeAmount.nanoseconds(max(clientTimeout.nanoseconds / 2, 1))
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        inactivityCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: half, delay: half) { _ in
+            let (handler, context) = loopBound.value
+            handler.checkActivity(context: context)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        inactivityCheck?.cancel()
+        inactivityCheck = nil
+    }
+
+    private func checkActivity(context: ChannelHandlerContext) {
+        if active {
+            active = false
+            idleChecks = 0
+            return
+        }
+        switch state {
+        case .answering:
+            idleChecks = 0
+        case .closing, .handedOff:
+            inactivityCheck?.cancel()
+            inactivityCheck = nil
+        case .idle, .awaitingBody:
+            idleChecks += 1
+            if idleChecks >= 2 { timeOut(context: context) }
+        }
+    }
+
+    /// The client was idle too long: a request begun gets 408, then the
+    /// connection closes.
+    private func timeOut(context: ChannelHandlerContext) {
+        inactivityCheck?.cancel()
+        inactivityCheck = nil
+        switch state {
+        case .awaitingBody(let head, _, let started):
+            let answer = FnrtResponder.requestTimeoutAnswer
+            write(answer, closing: true, context: context)
+            logAccess(method: head.method, path: head.path, status: answer.status, client: clientAddress(context), since: started)
+        case .idle where (buffer?.readableBytes ?? 0) > 0:
+            write(FnrtResponder.requestTimeoutAnswer, closing: true, context: context)
+        default:
+            close(context: context)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        active = true
         switch state {
         case .handedOff:
             context.fireChannelRead(data)
@@ -176,6 +245,7 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         match.handle(request, on: context.eventLoop) { response in
             let (handler, context) = loopBound.value
             let last = closing || handler.quiescing
+            handler.active = true
             handler.write(response, closing: last, context: context)
             handler.logAccess(method: method, path: path, status: response.status, client: handler.clientAddress(context), since: started)
             if last { return }  // the write closes the connection
@@ -284,6 +354,7 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
+        active = true  // a client taking a large answer slowly is not idle; one that takes none is
         if case .handedOff = state {} else if context.channel.isWritable { resumeReading(context: context) }
         context.fireChannelWritabilityChanged()
     }

@@ -43,6 +43,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most containers of one function at once.")
     var maxContainers = 10
 
+    @Option(help: "Seconds a client may send nothing (of its next request, or of one begun: 408) before its connection is closed, 1-3600.")
+    var clientTimeout = 60
+
     @Option(help: "Invocation trace (JSON Lines, rotated), the input of fnrt tune (env FNRT_TRACE; default $FNRT_HOME/trace.jsonl; 'none' to disable).")
     var trace: String?
 
@@ -86,6 +89,8 @@ struct Serve: AsyncParsableCommand {
             configuration.scheduler.maxQueuedCalls = maxQueued
             configuration.functions.startupTimeout = .seconds(startupTimeout)
             configuration.functions.maxContainers = maxContainers
+            guard (1...3600).contains(clientTimeout) else { throw ValidationError("--client-timeout \(clientTimeout): use 1 to 3600 seconds") }
+            configuration.clientTimeout = .seconds(clientTimeout)
             let tracePath = trace ?? environment["FNRT_TRACE"] ?? "\(home.path)/trace.jsonl"
             configuration.tracePath = tracePath == "none" ? nil : tracePath
             configuration.accessLog = ServeLogHandler.AccessLog()

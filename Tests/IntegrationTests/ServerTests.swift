@@ -90,6 +90,51 @@ struct ServerTests {
         try await server.stop()
     }
 
+    /// A client that sends nothing for the client timeout loses its
+    /// connection: idle before its first request or between requests, or
+    /// in the middle of a head or a body (then 408). One that keeps sending
+    /// keeps it, however long it stays.
+    @Test func idleAndSlowClientsAreClosedAtTheClientTimeout() async throws {
+        let server = try await RunningServer.start { $0.clientTimeout = .seconds(1) }
+        try await server.register(app: "app", function: "echo", image: "fns/echo:test")
+        _ = try await server.deploy("api", prefix: "/api", routes: [functionRoute("/echo", ["GET", "POST"], function: "app/echo")])
+        #expect(try await server.request("GET", "/api/echo").status == 200, "the function is hot")
+        let port = server.port
+
+        /// What the server sent before it closed, and when it closed, after `text` was sent.
+        @Sendable func closed(after text: String) throws -> (String, Duration) {
+            let connection = try RawConnection(port: port)
+            let sent = ContinuousClock.now
+            if !text.isEmpty { try connection.send(text) }
+            let received = try connection.receiveUntilClosed()
+            return (received, ContinuousClock.now - sent)
+        }
+        let (silent, silentFor) = try await runOffPool { try closed(after: "") }
+        #expect(silent.isEmpty)
+        #expect(silentFor >= .seconds(1), "closed before the timeout")
+        let (partialHead, _) = try await runOffPool { try closed(after: "GET /api/echo HTTP/1.1\r\nHost: t\r\n") }
+        #expect(partialHead.hasPrefix("HTTP/1.1 408"), "\(partialHead)")
+        #expect(partialHead.contains("Connection: close"), "\(partialHead)")
+        let (partialBody, _) = try await runOffPool { try closed(after: "POST /api/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n012") }
+        #expect(partialBody.hasPrefix("HTTP/1.1 408"), "\(partialBody)")
+
+        // Kept alive: a request every 400 ms for 3 s, each answered on the same connection; then idle, closed.
+        let (answers, rest) = try await runOffPool {
+            let connection = try RawConnection(port: port)
+            var answers = 0
+            let until = ContinuousClock.now + .seconds(3)
+            while ContinuousClock.now < until {
+                try connection.send("GET /api/echo HTTP/1.1\r\nHost: t\r\nX-N: \(answers)\r\n\r\n")
+                if try connection.receive(through: "\r\n\r\n").contains("HTTP/1.1 200") { answers += 1 }
+                usleep(400_000)
+            }
+            return (answers, try connection.receiveUntilClosed())
+        }
+        #expect(answers >= 6, "every request on the busy connection was answered")
+        #expect(rest.isEmpty, "an idle kept-alive connection closes without a word: \(rest)")
+        try await server.stop()
+    }
+
     /// The gateway reads deployment requests from the connection's bytes;
     /// whatever its reader leaves to the general server (here a chunked body,
     /// `Expect: 100-continue`, `HEAD`) is answered there, in order, on the same
