@@ -96,7 +96,9 @@ public protocol ContainerDriver: Sendable {
     /// This runtime instance's containers (by label), as left by any process.
     func list() async throws -> [Container]
     /// Containers that other instances of this runtime (same `$FNRT_HOME`)
-    /// left behind: a process that was killed cannot remove its own.
+    /// left behind: a process that was killed cannot remove its own. Those
+    /// of an instance whose process still runs (`RuntimeInstance.isAlive`)
+    /// are not orphans.
     func listOrphans() async throws -> [Container]
 }
 

@@ -140,7 +140,10 @@ public final class DockerDriver: ContainerDriver {
 
     public func listOrphans() async throws -> [Container] {
         try await docker.listContainers(labels: ["\(Self.homeLabel)=\(home)"])
-            .filter { $0.Labels?[Self.instanceLabel] != instance }
+            .filter { container in
+                let owner = container.Labels?[Self.instanceLabel] ?? ""
+                return owner != instance && !RuntimeInstance.isAlive(owner)
+            }
             .map { Container(id: $0.Id, iofs: $0.Labels?["fnrt.iofs"] ?? "") }
     }
 

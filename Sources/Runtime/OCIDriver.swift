@@ -221,7 +221,7 @@ public final class OCIDriver: ContainerDriver {
     public func listOrphans() async throws -> [Container] {
         let parent = (stateRoot as NSString).deletingLastPathComponent
         var orphans: [Container] = []
-        for other in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where other != instance {
+        for other in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where other != instance && !RuntimeInstance.isAlive(other) {
             let root = "\(parent)/\(other)"
             guard let maker = runtime(ofStateRoot: root) else { continue }
             let (status, output) = try await runtimeCommand(["list", "--format", "json"], root: root, runtime: maker)

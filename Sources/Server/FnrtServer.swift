@@ -58,6 +58,9 @@ public struct FnrtServer: Sendable {
     let logger: Logger
 
     public init(configuration: ServerConfiguration, home: FnrtHome, logger: Logger) throws {
+        guard (0...65535).contains(configuration.port) else {
+            throw ServerError(description: "port \(configuration.port) is out of range: use 1 to 65535 (0: any free port)")
+        }
         guard configuration.isLoopback || configuration.apiToken != nil else {
             throw ServerError(description: "listening on \(configuration.host) needs an API token (--api-token or FNRT_API_TOKEN): the management API must not be open to the network")
         }
@@ -100,7 +103,12 @@ public struct FnrtServer: Sendable {
             }
         }
         defer { trigger?.cancel() }
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as IOError where [EADDRINUSE, EADDRNOTAVAIL, EACCES].contains(error.errnoCode) {
+            // Only binding the listening socket fails so: say what could not be listened on.
+            throw ServerError(description: "cannot listen on \(configuration.host):\(configuration.port): \(String(cString: strerror(error.errnoCode)))")
+        }
     }
 
     struct Parts {
@@ -111,7 +119,7 @@ public struct FnrtServer: Sendable {
     func assemble(registry: RegistryClient) throws -> Parts {
         let store = try ContentStore(home: home)
         let metadata = try MetadataStore(path: configuration.databasePath ?? "\(home.path)/fnrt.db")
-        let instance = "serve-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
+        let instance = RuntimeInstance.name("serve")
         let driver: any ContainerDriver = configuration.driver == "oci"
             ? try OCIDriver(store: store, home: home, instance: instance)
             : try DockerDriver(docker: try DockerClient(), store: store, home: home, instance: instance, onImageLoad: { [logger] image, progress in

@@ -74,7 +74,7 @@ struct Run: AsyncParsableCommand {
             let body: Data
             if let data { body = Data(data.utf8) } else if isatty(STDIN_FILENO) == 0 { body = FileHandle.standardInput.readDataToEndOfFile() } else { body = Data() }
 
-            let instance = "run-\(getpid())"
+            let instance = RuntimeInstance.name("run")
             let containers: any ContainerDriver = driver == "oci"
                 ? try OCIDriver(store: store, home: home, instance: instance)
                 : try DockerDriver(docker: try DockerClient(), store: store, home: home, instance: instance, onImageLoad: Self.reportImageLoad)

@@ -484,13 +484,16 @@ struct OCIOrphanTests {
 
     /// A container that a killed instance left (its state root under the
     /// same home) is stopped and removed by the next instance, whichever
-    /// runtime each uses: its process ends, its directories go.
+    /// runtime each uses: its process ends, its directories go. The
+    /// container of an instance whose process runs (this test's) stays.
     @Test(arguments: pairs)
     func anOrphanIsStoppedAndRemovedByTheNextInstance(leftBy: String, removedBy: String) async throws {
         let home = FnrtHome(path: temporaryDirectory("oci-orphans"))
         let killed = try OCIDriver(store: FunctionImages.store, home: home, instance: "run-left", runtime: leftBy)
         let (container, connection) = try await startListening(killed, spec("hello"))
         connection.close()
+        let live = try OCIDriver(store: FunctionImages.store, home: home, instance: RuntimeInstance.name("run"), runtime: leftBy)
+        let (running, liveConnection) = try await startListening(live, spec("hello"))
         // The killed instance removes nothing: its container runs on.
         let (status, state, _) = try run([leftBy, "--root", home.path + "/oci-state/run-left", "state", container.id])
         let pid = try #require(status == 0 ? (try JSONSerialization.jsonObject(with: Data(state.utf8)) as? [String: Any])?["pid"] as? Int32 : nil,
@@ -502,6 +505,9 @@ struct OCIOrphanTests {
         #expect(await eventually(within: .seconds(10)) { kill(pid, 0) != 0 }, "the orphan's process \(pid) still runs")
         #expect(!FileManager.default.fileExists(atPath: container.iofs))
         #expect(try await next.listOrphans().isEmpty)
+        #expect(await call(liveConnection, "still").text == "Hello, still!\n", "a running instance's container is no orphan")
+        liveConnection.close()
+        try await live.remove(running)
         if kill(pid, 0) == 0 { kill(pid, SIGKILL) }  // after a failure: no process outlives the test
     }
 }

@@ -311,7 +311,10 @@ struct SchedulerTests {
         #expect(entries.allSatisfy { $0.app == "tests" && $0.function == "hello" && $0.memoryMB == 128 && $0.status == 200 })
     }
 
-    @Test func orphansOfAKilledInstanceAreRemovedAtStart() async throws {
+    /// The containers of a killed instance are removed by the next; those of
+    /// one still running (an `fnrt run` beside `fnrt serve` on the same
+    /// home, or a second serve) are not: its call goes on.
+    @Test func orphansOfAKilledInstanceAreRemovedAtStartAndALiveOnesAreNot() async throws {
         // A home of its own: removing orphans must not touch other tests' containers.
         let home = FnrtHome(path: temporaryDirectory("orphans"))
         let store = try ContentStore(home: home)
@@ -325,13 +328,16 @@ struct SchedulerTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let docker = try DockerClient()
-        let label = "fnrt.instance=run-\(process.processIdentifier)"
+        let label = "fnrt.home=\(home.path)"
         // Its first run may load the image into Docker while every suite runs at once: a generous bound.
         #expect(try await eventually(within: .seconds(90)) { try await !docker.listContainers(labels: [label]).isEmpty })
+        let scheduler = Scheduler(driver: try DockerDriver(docker: docker, store: store, home: home, instance: RuntimeInstance.name("serve")))
+        #expect(try await scheduler.removeOrphans() == 0, "the container of a running fnrt run is not an orphan")
+        #expect(try await docker.listContainers(labels: [label]).count == 1)
+        #expect(process.isRunning)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(try await !docker.listContainers(labels: [label]).isEmpty, "left behind")
-        let scheduler = Scheduler(driver: try DockerDriver(docker: docker, store: store, home: home, instance: "serve-\(UUID().uuidString.prefix(8))"))
         #expect(try await scheduler.removeOrphans() == 1)
         #expect(try await docker.listContainers(labels: [label]).isEmpty)
     }
@@ -382,5 +388,26 @@ struct SchedulerMetricsTests {
         #expect(await invoke(scheduler, new, "10").status == 200)
         #expect(hot() == 1)
         await scheduler.shutdown()
+    }
+}
+
+struct RuntimeInstanceTests {
+    /// Each instance has a name of its own, even in one process (servers in
+    /// a test, an embedding): a shutdown removes its instance's containers.
+    @Test func namesAreUniqueAndAliveWhileTheirProcessRuns() throws {
+        let one = RuntimeInstance.name("serve"), two = RuntimeInstance.name("serve")
+        #expect(one != two)
+        #expect(RuntimeInstance.isAlive(one) && RuntimeInstance.isAlive(two))
+        #expect(one.hasPrefix("serve-\(getpid())-"))
+    }
+
+    @Test(arguments: [
+        "serve-\(getpid())-1-abc",            // this process's ID, another start time: a process that had the ID before
+        "run-999999999-1-abc",                // no such process
+        "run-\(getpid())",                    // an older fnrt's name
+        "test-1A2B3C4D", "", "serve",         // not names of this form
+    ])
+    func otherNamesAreNotAlive(name: String) {
+        #expect(!RuntimeInstance.isAlive(name))
     }
 }

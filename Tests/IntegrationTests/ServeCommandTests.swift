@@ -68,6 +68,23 @@ struct ServeCommandTests {
     /// The gateway's connections write their access lines themselves, not
     /// through swift-log's metadata; an operator reads one line per request
     /// in one format whichever part of the server answered.
+    /// An address fnrt cannot listen on is refused by name, and fnrt exits:
+    /// a port in use (the local registry's), a port out of range (once
+    /// taken modulo 65536: 99999 served on 34463), an API off loopback
+    /// without a token.
+    @Test(arguments: [
+        (["--listen", Services.plain], "cannot listen on \(Services.plain): Address already in use"),
+        (["--listen", "127.0.0.1:99999"], "port 99999 is out of range"),
+        (["--listen", "0.0.0.0:0"], "listening on 0.0.0.0 needs an API token"),
+    ])
+    func anAddressItCannotServeOnIsRefused(options: [String], message: String) async throws {
+        let home = temporaryDirectory("serve-refused")
+        let (status, stdout, stderr) = try await runOffPool(["FNRT_HOME=\(home)", "\(FunctionImages.binaries)/fnrt", "serve", "--log-level", "warning"] + options)
+        #expect(status != 0)
+        #expect(stdout.isEmpty)
+        #expect(stderr.contains("fnrt: \(message)"), "\(stderr)")
+    }
+
     @Test func everyRequestGetsOneAccessLineInOneFormat() throws {
         let home = try RunningServer.makeHome()
         let specs = "\(home.path)/specs"
