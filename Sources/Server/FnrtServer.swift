@@ -160,8 +160,13 @@ struct RuntimeService: Service {
 
     /// Before the first request: leftovers removed, deployments loaded.
     func prepare() async {
-        let orphans = (try? await scheduler.removeOrphans()) ?? 0
-        if orphans > 0 { logger.info("removed containers an earlier fnrt left", metadata: ["count": "\(orphans)"]) }
+        do {
+            let orphans = try await scheduler.removeOrphans()
+            if orphans > 0 { logger.info("removed containers an earlier fnrt left", metadata: ["count": "\(orphans)"]) }
+        } catch {
+            // Served all the same: the engine may come up later, and the pools then start containers.
+            logger.warning("the container engine does not answer: function calls fail until it does", metadata: ["error": "\(error)"])
+        }
         await deployments.sync()
     }
 

@@ -6,13 +6,13 @@ import Testing
 @Suite(.enabled(if: Services.available, Services.skipReason))
 struct ServeCommandTests {
     /// Starts `fnrt serve` on an ephemeral port; returns the process, its base URL and its log file.
-    func launch(home: FnrtHome, options: [String] = ["--log-level", "warning"]) throws -> (Process, String, String) {
+    func launch(home: FnrtHome, options: [String] = ["--log-level", "warning"], environment: [String: String] = [:]) throws -> (Process, String, String) {
         let log = "\(home.path)/serve-\(UUID().uuidString.prefix(6)).log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "\(FunctionImages.binaries)/fnrt")
         process.arguments = ["serve", "--listen", "127.0.0.1:0"] + options
-        process.environment = ProcessInfo.processInfo.environment.merging(["FNRT_HOME": home.path]) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment.merging(["FNRT_HOME": home.path]) { $1 }) { $1 }
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -83,6 +83,18 @@ struct ServeCommandTests {
         #expect(status != 0)
         #expect(stdout.isEmpty)
         #expect(stderr.contains("fnrt: \(message)"), "\(stderr)")
+    }
+
+    /// A container engine that does not answer is reported at start, with
+    /// where fnrt looked; the server serves all the same (the engine may
+    /// come up later).
+    @Test func anEngineThatDoesNotAnswerIsReportedAtStart() throws {
+        let home = FnrtHome(path: temporaryDirectory("serve-no-engine"))
+        let (process, base, log) = try launch(home: home, environment: ["DOCKER_HOST": "unix://\(home.path)/no-engine.sock"])
+        defer { process.terminate(); process.waitUntilExit() }
+        #expect(try curl(["\(base)/health"]).contains("ok"))
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(text.contains("warning") && text.contains("the container engine does not answer") && text.contains("no-engine.sock"), "\(text)")
     }
 
     @Test func everyRequestGetsOneAccessLineInOneFormat() throws {
