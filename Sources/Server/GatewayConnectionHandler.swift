@@ -90,7 +90,16 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     /// activity between them and no answer pending mean the client has been
     /// idle for at least `clientTimeout` (and at most one and a half times it).
     /// One timer per connection, not one per request.
+    ///
+    /// Reads are this handler's to ask for until it hands the connection
+    /// off: with the channel's auto-read off, it asks for the next read
+    /// itself (`channelReadComplete`), from its place at the head's end of
+    /// the pipeline, and NIO's read request no longer passes every handler
+    /// of the general server behind it on each read (about 3% of the
+    /// gateway's user time).
     func handlerAdded(context: ChannelHandlerContext) {
+        try? context.channel.syncOptions?.setOption(.autoRead, value: false)
+        if context.channel.isActive { context.read() }
         let half = TimeAmount.nanoseconds(max(clientTimeout.nanoseconds / 2, 1))
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         inactivityCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: half, delay: half) { _ in
@@ -153,9 +162,15 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         }
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        context.read()  // the first read: auto-read is off
+        context.fireChannelActive()
+    }
+
     // The rest of the pipeline hears of reads only once it has the connection.
     func channelReadComplete(context: ChannelHandlerContext) {
-        if case .handedOff = state { context.fireChannelReadComplete() }
+        if case .handedOff = state { return context.fireChannelReadComplete() }
+        read(context: context)  // the next read, unless held
     }
 
     /// Serves what the buffer holds, one request at a time.
@@ -220,16 +235,15 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     /// the buffer's start.
     private func handOff(context: ChannelHandlerContext) {
         state = .handedOff
+        // NIO reads for the general server from now on.
+        readHeld = false
+        try? context.channel.syncOptions?.setOption(.autoRead, value: true)
         if let bytes = buffer {
             buffer = nil
             context.fireChannelRead(wrapInboundOut(bytes))
             context.fireChannelReadComplete()
         }
         if inputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
-        if readHeld {
-            readHeld = false
-            context.read()
-        }
     }
 
     private func answer(_ head: HTTP1RequestHead, match: DeploymentMatch, started: ContinuousClock.Instant, context: ChannelHandlerContext) {
