@@ -99,7 +99,8 @@ public final class OCIDriver: ContainerDriver {
             let args = (image.config?.Entrypoint ?? []) + (image.config?.Cmd ?? [])
             guard !args.isEmpty else { throw ContainerError.launch(function: function, reason: "\(spec.image) has no entrypoint or command") }
             let imageUser = image.config?.User ?? ""
-            let user = try Self.numericUser(spec.user ?? (["", "root", "0", "0:0"].contains(imageUser) ? "1000:1000" : imageUser), function: function)
+            let user = try Self.user(spec.user ?? (["", "root", "0", "0:0"].contains(imageUser) ? "1000:1000" : imageUser),
+                                     rootfs: rootfs, function: function)
             let env = (image.config?.Env ?? []) + spec.environment
             let config = OCIRuntimeSpec.make(rootfs: rootfs, args: args, env: env, cwd: image.config?.WorkingDir ?? "/", uid: user.0, gid: user.1,
                                              hostname: Self.hostname(for: spec.name), iofs: iofs, spec: spec)
@@ -150,12 +151,13 @@ public final class OCIDriver: ContainerDriver {
         }
     }
 
-    static func numericUser(_ user: String, function: String) throws -> (Int, Int) {
-        let parts = user.split(separator: ":").map { Int($0) }
-        guard let uid = parts.first ?? nil, parts.allSatisfy({ $0 != nil }) else {
-            throw ContainerError.launch(function: function, reason: "user '\(user)': the oci driver takes a numeric uid[:gid]")
+    /// The numeric uid and gid of `user` (names looked up in the image: `ImageUser`).
+    static func user(_ user: String, rootfs: String, function: String) throws -> (Int, Int) {
+        do {
+            return try ImageUser.resolve(user, rootfs: rootfs)
+        } catch {
+            throw ContainerError.launch(function: function, reason: "\(error)")
         }
-        return (uid, parts.count > 1 ? parts[1]! : uid)
     }
 
     public func waitUntilListening(_ container: Container, spec: FunctionSpec, timeout: Duration) async throws {

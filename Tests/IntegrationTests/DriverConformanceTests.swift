@@ -222,6 +222,39 @@ struct DriverConformanceTests {
         #expect(try await driver.list().isEmpty, "a container that could not start is removed")
     }
 
+    /// An image's `User` by name, as real Fn images give it (`USER fn`), is
+    /// looked up in the image's own /etc/passwd and /etc/group: each driver
+    /// runs the function as Docker does (the OCI driver refused names).
+    @Test(arguments: Drivers.all, [("fn", "1001", "1002"), ("fn:staff", "1001", "50"), ("1001", "1001", "1002"), ("2000:60", "2000", "60"), ("3000", "3000", "0")])
+    func anImageUserByNameIsLookedUpInTheImage(driver name: String, user: (String, String, String)) async throws {
+        let driver = try Drivers.make(name)
+        var function = spec("probe")
+        function.image = try FunctionImages.probe(user: user.0)
+        let (container, connection) = try await startListening(driver, function)
+        let report = await call(connection, "").text
+        #expect(report.contains("uid=\(user.1)\n") && report.contains("gid=\(user.2)\n"), "\(user.0): \(report)")
+        connection.close()
+        try await driver.remove(container)
+    }
+
+    /// A user the OCI driver cannot look up in the image fails the start by
+    /// name; an /etc/passwd that is a link (here to the host's shadow file)
+    /// or a FIFO is refused, never followed or waited on.
+    @Test(arguments: Drivers.all.filter { $0.hasPrefix("oci") }, [
+        ("nobody", FunctionImages.usersAndGroups, "user 'nobody' is not in the image's /etc/passwd"),
+        ("fn:wheel", FunctionImages.usersAndGroups, "group 'wheel' is not in the image's /etc/group"),
+        ("fn", [.directory("etc"), .symlink("etc/passwd", target: "/etc/shadow")], "cannot read /etc/passwd in the image: a link or not a plain file"),
+        ("fn", [.directory("etc"), .fifo("etc/passwd")], "cannot read /etc/passwd in the image: not a plain file"),
+    ] as [(String, [TarEntry], String)])
+    func anImageUserThatCannotBeLookedUpFailsTheStartByName(driver name: String, image: (user: String, etc: [TarEntry], message: String)) async throws {
+        let driver = try Drivers.make(name)
+        var function = spec("probe")
+        function.image = try FunctionImages.probe(user: image.user, etc: image.etc, tag: "bad-" + String(image.message.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xFFFFFF }, radix: 16))
+        let error = await #expect(throws: ContainerError.self) { _ = try await driver.startListening(function) }
+        #expect(error.map { "\($0)" }?.contains(image.message) == true, "\(String(describing: error))")
+        #expect(try await driver.list().isEmpty)
+    }
+
     @Test(arguments: Drivers.all)
     func hardenedInsideAndOut(driver name: String) async throws {
         let driver = try Drivers.make(name)
