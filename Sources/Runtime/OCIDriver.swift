@@ -57,6 +57,10 @@ public final class OCIDriver: ContainerDriver {
         String(decoding: function.utf8.prefix(64), as: UTF8.self)
     }
 
+    /// Docker's `PATH` for an image that sets none: a relative entrypoint
+    /// (`python3`) is looked up in it.
+    static let defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
     /// Where Debian and most distributions install each runtime.
     static let installPaths = ["crun": ["/usr/bin/crun"], "runc": ["/usr/sbin/runc", "/usr/bin/runc"]]
 
@@ -101,7 +105,8 @@ public final class OCIDriver: ContainerDriver {
             let imageUser = image.config?.User ?? ""
             let user = try Self.user(spec.user ?? (["", "root", "0", "0:0"].contains(imageUser) ? "1000:1000" : imageUser),
                                      rootfs: rootfs, function: function)
-            let env = (image.config?.Env ?? []) + spec.environment
+            var env = (image.config?.Env ?? []) + spec.environment
+            if !env.contains(where: { $0.hasPrefix("PATH=") }) { env.insert(Self.defaultPath, at: 0) }
             let config = OCIRuntimeSpec.make(rootfs: rootfs, args: args, env: env, cwd: image.config?.WorkingDir ?? "/", uid: user.0, gid: user.1,
                                              hostname: Self.hostname(for: spec.name), iofs: iofs, spec: spec)
             try Self.makeMountPoints(in: rootfs, for: config.mounts.map(\.destination))

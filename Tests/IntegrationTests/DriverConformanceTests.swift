@@ -237,6 +237,19 @@ struct DriverConformanceTests {
         try await driver.remove(container)
     }
 
+    /// An image that sets no PATH and names its entrypoint by its bare name
+    /// runs: the entrypoint is found on Docker's default PATH, on every driver.
+    @Test(arguments: Drivers.all)
+    func aBareEntrypointIsFoundOnTheDefaultPath(driver name: String) async throws {
+        let driver = try Drivers.make(name)
+        var function = spec("hello")
+        function.image = "fns/nopath:test"
+        let (container, connection) = try await startListening(driver, function)
+        #expect(await call(connection, "path").text == "Hello, path!\n")
+        connection.close()
+        try await driver.remove(container)
+    }
+
     /// A user the OCI driver cannot look up in the image fails the start by
     /// name; an /etc/passwd that is a link (here to the host's shadow file)
     /// or a FIFO is refused, never followed or waited on.

@@ -24,6 +24,11 @@ enum FunctionImages {
         config.config?.Entrypoint = ["/usr/local/bin/no-such-program"]
         manifest.config = try! store.write(try! JSONEncoder().encode(config), mediaType: MediaType.ociConfig)
         try! store.tag(try! store.write(try! JSONEncoder().encode(manifest), mediaType: MediaType.ociManifest), as: "fns/broken:test")
+        // An image that sets no PATH and names its entrypoint by its bare name.
+        config.config?.Entrypoint = ["hello"]
+        config.config?.Env = []
+        manifest.config = try! store.write(try! JSONEncoder().encode(config), mediaType: MediaType.ociConfig)
+        try! store.tag(try! store.write(try! JSONEncoder().encode(manifest), mediaType: MediaType.ociManifest), as: "fns/nopath:test")
         return store
     }()
 
