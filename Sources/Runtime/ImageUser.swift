@@ -14,23 +14,41 @@ enum ImageUser {
         var description: String
     }
 
-    /// The uid and gid of `user` in the root file system at `rootfs`.
-    static func resolve(_ user: String, rootfs: String) throws -> (uid: Int, gid: Int) {
+    /// What the process runs as.
+    struct Resolved: Equatable {
+        var uid: Int
+        var gid: Int
+        /// The primary group, then the groups that list the user by name
+        /// (only when no group was given), as Docker sets them.
+        var groups: [Int]
+        /// The user's home directory from its entry; `/` without one.
+        var home: String
+    }
+
+    /// `user` in the root file system at `rootfs`.
+    static func resolve(_ user: String, rootfs: String) throws -> Resolved {
         let parts = user.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let name = parts.first, !name.isEmpty, parts.count == 1 || !parts[1].isEmpty else {
             throw Failure(description: "user '\(user)': expected user[:group]")
         }
         let passwd = try entries(of: "passwd", in: rootfs).filter { $0.count > 3 && Int($0[2]) != nil && Int($0[3]) != nil }
-        var uid: Int, gid: Int
+        let entry: [String]?
         if let number = Int(name) {
-            uid = number
-            gid = passwd.first { Int($0[2]) == number }.flatMap { Int($0[3]) } ?? 0
+            entry = passwd.first { Int($0[2]) == number }
         } else {
-            guard let entry = passwd.first(where: { $0[0] == name }) else {
+            guard let named = passwd.first(where: { $0[0] == name }) else {
                 throw Failure(description: "user '\(name)' is not in the image's /etc/passwd")
             }
-            uid = Int(entry[2])!
-            gid = Int(entry[3])!
+            entry = named
+        }
+        let uid = entry.map { Int($0[2])! } ?? Int(name)!
+        var gid = entry.map { Int($0[3])! } ?? 0
+        let home = entry.flatMap { $0.count > 5 && !$0[5].isEmpty ? $0[5] : nil } ?? "/"
+        var groups: [Int] = []
+        if parts.count == 1, let entry {
+            groups = try entries(of: "group", in: rootfs).filter { group in
+                group.count > 3 && Int(group[2]) != nil && group[3].split(separator: ",").contains { $0 == entry[0] }
+            }.map { Int($0[2])! }
         }
         if parts.count == 2 {
             let group = parts[1]
@@ -44,7 +62,7 @@ enum ImageUser {
                 gid = number
             }
         }
-        return (uid, gid)
+        return Resolved(uid: uid, gid: gid, groups: [gid] + groups.filter { $0 != gid }, home: home)
     }
 
     /// The colon-separated fields of each line of `/etc/<file>` in `rootfs`

@@ -107,7 +107,8 @@ public final class OCIDriver: ContainerDriver {
                                      rootfs: rootfs, function: function)
             var env = (image.config?.Env ?? []) + spec.environment
             if !env.contains(where: { $0.hasPrefix("PATH=") }) { env.insert(Self.defaultPath, at: 0) }
-            let config = OCIRuntimeSpec.make(rootfs: rootfs, args: args, env: env, cwd: image.config?.WorkingDir ?? "/", uid: user.0, gid: user.1,
+            if !env.contains(where: { $0.hasPrefix("HOME=") }) { env.append("HOME=\(user.home)") }
+            let config = OCIRuntimeSpec.make(rootfs: rootfs, args: args, env: env, cwd: image.config?.WorkingDir ?? "/", user: user,
                                              hostname: Self.hostname(for: spec.name), iofs: iofs, spec: spec)
             try Self.makeMountPoints(in: rootfs, for: config.mounts.map(\.destination))
             try Self.writeConfig(config.encoded(), to: "\(bundle)/config.json")
@@ -156,8 +157,8 @@ public final class OCIDriver: ContainerDriver {
         }
     }
 
-    /// The numeric uid and gid of `user` (names looked up in the image: `ImageUser`).
-    static func user(_ user: String, rootfs: String, function: String) throws -> (Int, Int) {
+    /// The numeric ids and home of `user` (names looked up in the image: `ImageUser`).
+    static func user(_ user: String, rootfs: String, function: String) throws -> ImageUser.Resolved {
         do {
             return try ImageUser.resolve(user, rootfs: rootfs)
         } catch {
@@ -269,7 +270,7 @@ public final class OCIDriver: ContainerDriver {
 /// fnrt sets, as Codable types (encoded without JSONSerialization, whose
 /// first use costs milliseconds on the cold-start path).
 struct OCIRuntimeSpec: Encodable {
-    struct User: Encodable { var uid: Int; var gid: Int }
+    struct User: Encodable { var uid: Int; var gid: Int; var additionalGids: [Int] }
     struct Capabilities: Encodable {
         var bounding: [String] = [], effective: [String] = [], inheritable: [String] = [], permitted: [String] = [], ambient: [String] = []
     }
@@ -314,7 +315,7 @@ struct OCIRuntimeSpec: Encodable {
     var mounts: [Mount]
     var linux: Linux
 
-    static func make(rootfs: String, args: [String], env: [String], cwd: String, uid: Int, gid: Int, hostname: String,
+    static func make(rootfs: String, args: [String], env: [String], cwd: String, user: ImageUser.Resolved, hostname: String,
                      iofs: String, spec: FunctionSpec) -> OCIRuntimeSpec {
         let memory = spec.memoryMB << 20
         let resources = Resources(memory: Memory(limit: memory, swap: memory), pids: Pids(limit: spec.pidsLimit),
@@ -329,7 +330,7 @@ struct OCIRuntimeSpec: Encodable {
             Mount(destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=\(spec.tmpMB)m"]),
             Mount(destination: "/tmp/iofs", type: "bind", source: iofs, options: ["rbind", "rw", "nosuid", "nodev", "noexec"]),
         ]
-        let process = Process(user: User(uid: uid, gid: gid), args: args, env: env, cwd: cwd.isEmpty ? "/" : cwd,
+        let process = Process(user: User(uid: user.uid, gid: user.gid, additionalGids: user.groups), args: args, env: env, cwd: cwd.isEmpty ? "/" : cwd,
                               rlimits: [Rlimit(type: "RLIMIT_NOFILE", hard: spec.openFiles, soft: spec.openFiles)])
         return OCIRuntimeSpec(process: process, root: Root(path: rootfs), hostname: hostname, mounts: mounts, linux: Linux(resources: resources))
     }

@@ -224,15 +224,21 @@ struct DriverConformanceTests {
 
     /// An image's `User` by name, as real Fn images give it (`USER fn`), is
     /// looked up in the image's own /etc/passwd and /etc/group: each driver
-    /// runs the function as Docker does (the OCI driver refused names).
-    @Test(arguments: Drivers.all, [("fn", "1001", "1002"), ("fn:staff", "1001", "50"), ("1001", "1001", "1002"), ("2000:60", "2000", "60"), ("3000", "3000", "0")])
-    func anImageUserByNameIsLookedUpInTheImage(driver name: String, user: (String, String, String)) async throws {
+    /// runs the function as Docker does, with the same groups and HOME (the
+    /// OCI driver refused names).
+    /// (User, then uid, gid, groups and HOME as Docker sets them.)
+    @Test(arguments: Drivers.all, [
+        ("fn", "1001", "1002", "1002,50", "/home/fn"), ("fn:staff", "1001", "50", "50", "/home/fn"),
+        ("1001", "1001", "1002", "1002,50", "/home/fn"), ("2000:60", "2000", "60", "60", "/"), ("3000", "3000", "0", "0", "/"),
+    ])
+    func anImageUserByNameIsLookedUpInTheImage(driver name: String, user: (String, String, String, String, String)) async throws {
         let driver = try Drivers.make(name)
         var function = spec("probe")
         function.image = try FunctionImages.probe(user: user.0)
         let (container, connection) = try await startListening(driver, function)
         let report = await call(connection, "").text
-        #expect(report.contains("uid=\(user.1)\n") && report.contains("gid=\(user.2)\n"), "\(user.0): \(report)")
+        let expected = "uid=\(user.1)\ngid=\(user.2)\ngroups=\(user.3)\nhome=\(user.4)\n"
+        #expect(report.hasSuffix(expected), "\(user.0): \(report)")
         connection.close()
         try await driver.remove(container)
     }

@@ -37,6 +37,8 @@ FDK.serve { _ in
         "cap_eff=\(capabilities)",
         "no_new_privs=\(noNewPrivileges)",
         "uid=\(getuid())", "gid=\(getgid())",
+        "groups=\(supplementaryGroups())",
+        "home=\(getenv("HOME").map { String(cString: $0) } ?? "-")",
     ]
     return FunctionResponse(lines.joined(separator: "\n") + "\n")
 }
@@ -48,4 +50,11 @@ extension StringProtocol {
         while let l = s.last, set.contains(l) { s = s.dropLast() }
         return String(s)
     }
+}
+
+/// The process's supplementary group IDs, sorted, comma-separated.
+func supplementaryGroups() -> String {
+    var groups = [gid_t](repeating: 0, count: 64)
+    let count = getgroups(Int32(groups.count), &groups)
+    return groups.prefix(max(0, Int(count))).map(String.init).sorted().joined(separator: ",")
 }
