@@ -663,20 +663,7 @@ public enum ManagementOpenAPI {
             "pattern": "^[A-Za-z0-9_-]+$"
           },
           "config": {
-            "type": [
-              "object",
-              "null"
-            ],
-            "propertyNames": {
-              "pattern": "^[^=\\u0000]+$"
-            },
-            "additionalProperties": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "pattern": "^[^\\u0000]*$"
-            },
+            "$ref": "#/components/schemas/ConfigInput",
             "description": "Keys are the function's environment variable names: non-empty, without \"=\" or NUL; values have no NUL (400 otherwise)."
           },
           "syslog_url": {
@@ -708,20 +695,7 @@ public enum ManagementOpenAPI {
         "description": "name and shape may be given only unchanged (409 otherwise). Also accepted: annotations, merged into the existing ones, where a key whose value is \"\" or null is removed; the result follows Fn's rules (at most 100 keys of 1-128 printable non-space ASCII characters, values any JSON but \"\" and null, at most 512 bytes serialized); 400 otherwise.",
         "properties": {
           "config": {
-            "type": [
-              "object",
-              "null"
-            ],
-            "propertyNames": {
-              "pattern": "^[^=\\u0000]+$"
-            },
-            "additionalProperties": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "pattern": "^[^\\u0000]*$"
-            },
+            "$ref": "#/components/schemas/ConfigInput",
             "description": "Merged into the existing configuration; a key whose value is empty (or null) is removed. Keys are the function's environment variable names: non-empty, without \"=\" or NUL; values have no NUL (400 otherwise)."
           },
           "syslog_url": {
@@ -869,39 +843,11 @@ public enum ManagementOpenAPI {
             "description": "Longest call in seconds (default 30). 0 or absent: the default or unchanged."
           },
           "idle_timeout": {
-            "oneOf": [
-              {
-                "type": "integer",
-                "minimum": 0,
-                "maximum": 3600
-              },
-              {
-                "type": "string",
-                "enum": [
-                  "auto"
-                ]
-              },
-              {
-                "type": "null"
-              }
-            ],
+            "$ref": "#/components/schemas/IdleTimeoutInput",
             "description": "Seconds a hot container waits for the next call (default 30). 0 or absent: the default or unchanged. \"auto\" (fnrt): the adaptive keep-alive learns the function's idle times (annotation fnrt.io/idle_timeout), the integer in use until it has."
           },
           "config": {
-            "type": [
-              "object",
-              "null"
-            ],
-            "propertyNames": {
-              "pattern": "^[^=\\u0000]+$"
-            },
-            "additionalProperties": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "pattern": "^[^\\u0000]*$"
-            },
+            "$ref": "#/components/schemas/ConfigInput",
             "description": "Keys are the function's environment variable names: non-empty, without \"=\" or NUL; values have no NUL (400 otherwise)."
           }
         }
@@ -936,39 +882,11 @@ public enum ManagementOpenAPI {
             "description": "Longest call in seconds (default 30). 0 or absent: the default or unchanged."
           },
           "idle_timeout": {
-            "oneOf": [
-              {
-                "type": "integer",
-                "minimum": 0,
-                "maximum": 3600
-              },
-              {
-                "type": "string",
-                "enum": [
-                  "auto"
-                ]
-              },
-              {
-                "type": "null"
-              }
-            ],
+            "$ref": "#/components/schemas/IdleTimeoutInput",
             "description": "Seconds a hot container waits for the next call (default 30). 0 or absent: the default or unchanged. \"auto\" (fnrt): the adaptive keep-alive learns the function's idle times (annotation fnrt.io/idle_timeout), the integer in use until it has."
           },
           "config": {
-            "type": [
-              "object",
-              "null"
-            ],
-            "propertyNames": {
-              "pattern": "^[^=\\u0000]+$"
-            },
-            "additionalProperties": {
-              "type": [
-                "string",
-                "null"
-              ],
-              "pattern": "^[^\\u0000]*$"
-            },
+            "$ref": "#/components/schemas/ConfigInput",
             "description": "Merged into the existing configuration; a key whose value is empty (or null) is removed. Keys are the function's environment variable names: non-empty, without \"=\" or NUL; values have no NUL (400 otherwise)."
           }
         }
@@ -1150,6 +1068,40 @@ public enum ManagementOpenAPI {
             "description": "Absent on the last page."
           }
         }
+      },
+      "ConfigInput": {
+        "type": [
+          "object",
+          "null"
+        ],
+        "propertyNames": {
+          "pattern": "^[^=\\u0000]+$"
+        },
+        "additionalProperties": {
+          "type": [
+            "string",
+            "null"
+          ],
+          "pattern": "^[^\\u0000]*$"
+        }
+      },
+      "IdleTimeoutInput": {
+        "oneOf": [
+          {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 3600
+          },
+          {
+            "type": "string",
+            "enum": [
+              "auto"
+            ]
+          },
+          {
+            "type": "null"
+          }
+        ]
       }
     },
     "responses": {
