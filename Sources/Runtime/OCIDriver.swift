@@ -239,6 +239,7 @@ public final class OCIDriver: ContainerDriver {
                 // Removed by the runtime that made it, with the orphan's state root.
                 _ = try? await runtimeCommand(["delete", "--force", id], root: root, runtime: maker)
                 RootDirectoryCleaner.remove(iofs(of: id))
+                RootDirectoryCleaner.remove("\(iofsRoot)/\(id)")  // named after the whole ID before
                 RootDirectoryCleaner.remove("\(bundles)/\(id)")
                 orphans.append(Container(id: id, iofs: iofs(of: id)))
             }
