@@ -23,7 +23,7 @@ public enum Scratch {
 
     /// A new directory under `root`, named `<name>-<random>`.
     public static func directory(_ name: String) -> String {
-        let path = "\(root)/\(name)-\(UUID().uuidString.prefix(8))"
+        let path = path(name)
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
