@@ -1,4 +1,5 @@
 import Foundation
+import ImageStore
 import Synchronization
 
 /// Records every call as one JSON line (time, app, function, cold or warm,
@@ -31,7 +32,7 @@ public final class InvocationTrace: Sendable {
 
     private static func open(_ path: String, into state: inout (fd: Int32, size: Int)) throws {
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        guard fd >= 0 else { throw StoreError.io(path: path, operation: "open the invocation trace", errno: errno) }
         var st = stat()
         fstat(fd, &st)
         state = (fd, Int(st.st_size))

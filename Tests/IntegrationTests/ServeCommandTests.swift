@@ -68,16 +68,18 @@ struct ServeCommandTests {
     /// The gateway's connections write their access lines themselves, not
     /// through swift-log's metadata; an operator reads one line per request
     /// in one format whichever part of the server answered.
-    /// An address fnrt cannot listen on is refused by name, and fnrt exits:
-    /// a port in use (the local registry's), a port out of range (once
-    /// taken modulo 65536: 99999 served on 34463), an API off loopback
-    /// without a token.
+    /// What fnrt cannot serve with is refused by name, and fnrt exits: a
+    /// port in use (the local registry's), a port out of range (once taken
+    /// modulo 65536: 99999 served on 34463), an API off loopback without a
+    /// token, a trace file it cannot open (the message named no path).
     @Test(arguments: [
         (["--listen", Services.plain], "cannot listen on \(Services.plain): Address already in use"),
         (["--listen", "127.0.0.1:99999"], "port 99999 is out of range"),
         (["--listen", "0.0.0.0:0"], "listening on 0.0.0.0 needs an API token"),
+        (["--listen", "127.0.0.1:0", "--trace", "/nonexistent-fnrt/trace.jsonl"],
+         "open the invocation trace /nonexistent-fnrt/trace.jsonl: No such file or directory"),
     ])
-    func anAddressItCannotServeOnIsRefused(options: [String], message: String) async throws {
+    func whatItCannotServeWithIsRefusedByName(options: [String], message: String) async throws {
         let home = temporaryDirectory("serve-refused")
         let (status, stdout, stderr) = try await runOffPool(["FNRT_HOME=\(home)", "\(FunctionImages.binaries)/fnrt", "serve", "--log-level", "warning"] + options)
         #expect(status != 0)
