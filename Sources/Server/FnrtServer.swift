@@ -50,7 +50,7 @@ public struct ServerError: Error, CustomStringConvertible {
 }
 
 /// `fnrt serve`: the gateway, Fn's management API, `/invoke`, `/t` and the
-/// scheduler in one process on one port. SIGTERM or SIGINT stops taking
+/// scheduler in one process on one port. SIGTERM, SIGINT or SIGHUP stops taking
 /// requests, lets calls in flight finish, and removes every container.
 public struct FnrtServer: Sendable {
     public let configuration: ServerConfiguration
@@ -69,7 +69,7 @@ public struct FnrtServer: Sendable {
         self.logger = logger
     }
 
-    /// Runs until SIGTERM or SIGINT, or until `stop` returns (tests, embedding),
+    /// Runs until SIGTERM, SIGINT or SIGHUP, or until `stop` returns (tests, embedding),
     /// then shuts down gracefully. `onRunning` gets the bound port (useful with port 0).
     public func run(registry: RegistryClient, until stop: (@Sendable () async -> Void)? = nil,
                     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
@@ -95,7 +95,7 @@ public struct FnrtServer: Sendable {
         // Services shut down last to first: the scheduler stops taking calls
         // (queued ones get 503), then the server drains, then containers go.
         let group = ServiceGroup(configuration: .init(services: [app, StopAccepting(scheduler: runtime.scheduler)],
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                                                      gracefulShutdownSignals: [.sigterm, .sigint, .sighup], logger: logger))
         let trigger = stop.map { stop in
             Task {
                 await stop()

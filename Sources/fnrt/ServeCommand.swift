@@ -13,7 +13,7 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Deployments are read from --specs (one JSON file each, reloaded when they change) and taken by PUT /v2/deployments/{id}. \
             Every flag also reads an environment variable (FNRT_LISTEN, FNRT_SPECS, FNRT_DB, FNRT_API_TOKEN, FNRT_DRIVER, FNRT_TRACE, FNRT_LOG_LEVEL). \
-            SIGTERM or SIGINT drains calls in flight, then removes every container.
+            SIGTERM, SIGINT or SIGHUP drains calls in flight, then removes every container.
             """)
 
     @Option(help: "HOST:PORT to listen on (env FNRT_LISTEN).")

@@ -43,7 +43,10 @@ struct ServeCommandTests {
         return id
     }
 
-    @Test func sigtermFinishesTheCallInFlightThenRemovesEveryContainer() async throws {
+    /// SIGHUP too (a closed terminal, an SSH session ending): it ended the
+    /// process at once, leaving its containers until the next start.
+    @Test(arguments: [SIGTERM, SIGHUP])
+    func aSignalFinishesTheCallInFlightThenRemovesEveryContainer(signal: Int32) async throws {
         let home = try RunningServer.makeHome()
         let (process, base, log) = try launch(home: home)
         let id = try register(base: base, function: "nap", image: "fns/sleep:test")
@@ -56,7 +59,7 @@ struct ServeCommandTests {
             try await runOffPool(["curl", "-sS", "\(base)/metrics"]).1.contains(#"fnrt_queue_wait_seconds_count{function="ops/nap"} 2"#)
         }
         #expect(inFlight, "the slow call reached the container")
-        kill(process.processIdentifier, SIGTERM)
+        kill(process.processIdentifier, signal)
         let (status, body, error) = try await slow.value
         #expect(status == 0, "\(error)")
         #expect(body == "slept 2000 ms\n", "the call in flight finishes")
@@ -65,9 +68,6 @@ struct ServeCommandTests {
         #expect(try containers(of: home).isEmpty, "no container is left behind")
     }
 
-    /// The gateway's connections write their access lines themselves, not
-    /// through swift-log's metadata; an operator reads one line per request
-    /// in one format whichever part of the server answered.
     /// What fnrt cannot serve with is refused by name, and fnrt exits: a
     /// port in use (the local registry's), a port out of range (once taken
     /// modulo 65536: 99999 served on 34463), an API off loopback without a
@@ -99,6 +99,9 @@ struct ServeCommandTests {
         #expect(text.contains("warning") && text.contains("the container engine does not answer") && text.contains("no-engine.sock"), "\(text)")
     }
 
+    /// The gateway's connections write their access lines themselves, not
+    /// through swift-log's metadata; an operator reads one line per request
+    /// in one format whichever part of the server answered.
     @Test func everyRequestGetsOneAccessLineInOneFormat() throws {
         let home = try RunningServer.makeHome()
         let specs = "\(home.path)/specs"
