@@ -78,10 +78,12 @@ struct Run: AsyncParsableCommand {
             let containers: any ContainerDriver = driver == "oci"
                 ? try OCIDriver(store: store, home: home, instance: instance)
                 : try DockerDriver(docker: try DockerClient(), store: store, home: home, instance: instance, onImageLoad: Self.reportImageLoad)
-            let report = try await FunctionRunner(driver: containers).run(spec, body: ByteBuffer(bytes: body), headers: headers) { outcome in
-                // The answer first; the container's removal follows.
-                if case .success(_, _, let responseBody) = outcome {
-                    FileHandle.standardOutput.write(Data(responseBody.readableBytesView))
+            let report = try await InterruptCleanup(removing: containers).guarding {
+                try await FunctionRunner(driver: containers).run(spec, body: ByteBuffer(bytes: body), headers: headers) { outcome in
+                    // The answer first; the container's removal follows.
+                    if case .success(_, _, let responseBody) = outcome {
+                        FileHandle.standardOutput.write(Data(responseBody.readableBytesView))
+                    }
                 }
             }
             if timings {

@@ -391,21 +391,52 @@ struct RunCommandTests {
         #expect(!lines.isEmpty, "stderr: \(stderr)")
     }
 
+    /// A run that fails (a crash, a function that never listens) leaves no
+    /// container, iofs directory, bundle or OCI state behind, on either driver.
+    /// In a home of its own, so that nothing another suite runs meanwhile counts.
     @Test func leavesNoContainerBehind() async throws {
-        _ = try await fnrt(["run", "fns/crash:test"])
-        _ = try await fnrt(["run", "--startup-timeout", "1", "fns/neverlisten:test"])
-        // The orphan test in SchedulerTests kills a `fnrt run` of its own (another home) and removes its container later.
-        let left = try await DockerClient().listContainers(labels: ["fnrt.app=run", "\(DockerDriver.homeLabel)=\(FunctionImages.home.path)"])
-            .filter { ["crash", "neverlisten"].contains($0.Labels?["fnrt.function"]) }
-        #expect(left.isEmpty, "containers left: \(left.map(\.Id))")
-        _ = try await fnrt(["run", "--driver", "oci", "fns/crash:test"])
-        // fnrt run's instance is run-<pid>; other suites' containers may be running meanwhile.
-        func leftByRun(_ directory: String) throws -> [String] {
-            try FileManager.default.contentsOfDirectory(atPath: FunctionImages.home.path + "/" + directory).filter { $0.hasPrefix("run-") || $0.hasPrefix("fnrt-run-") }
+        let home = try RunningServer.makeHome()
+        func run(_ arguments: [String]) async throws {
+            _ = try await runOffPool(["FNRT_HOME=\(home.path)", CommandLineTests.fnrt] + arguments)
         }
-        #expect(try leftByRun("iofs").isEmpty)
-        #expect(try leftByRun("bundles").isEmpty)
-        #expect(!(try FileManager.default.contentsOfDirectory(atPath: FunctionImages.home.path + "/oci-state").contains { $0.hasPrefix("run-") }))
+        try await run(["run", "fns/crash:test"])
+        try await run(["run", "--startup-timeout", "1", "fns/neverlisten:test"])
+        try await run(["run", "--driver", "oci", "fns/crash:test"])
+        try await run(["run", "--driver", "oci", "--startup-timeout", "1", "fns/neverlisten:test"])
+        #expect(try containers(of: home).isEmpty)
+        for directory in ["iofs", "bundles"] {
+            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(home.path)/\(directory)").isEmpty, "\(directory)")
+        }
+        let states = try FileManager.default.contentsOfDirectory(atPath: "\(home.path)/oci-state")
+        #expect(try states.allSatisfy { try FileManager.default.contentsOfDirectory(atPath: "\(home.path)/oci-state/\($0)").isEmpty }, "\(states)")
+    }
+
+    /// Ctrl-C (SIGINT), SIGTERM or SIGHUP while `fnrt run` waits for its
+    /// function removes the run's container before fnrt ends; it was left
+    /// running until the next `fnrt serve` on the home removed it.
+    @Test(arguments: [("docker", SIGINT), ("docker", SIGHUP), ("oci", SIGTERM)])
+    func anInterruptedRunRemovesItsContainer(driver: String, signal: Int32) async throws {
+        let home = try RunningServer.makeHome()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLineTests.fnrt)
+        process.arguments = ["run", "--driver", driver, "--data", "60000", "fns/sleep:test"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["FNRT_HOME": home.path]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        /// The run's containers: Docker's by label, the OCI runtime's by their processes.
+        func running() throws -> Int {
+            if driver == "docker" { return try containers(of: home).count }
+            let (_, listing, _) = try run(["ps", "-eo", "args"])
+            return listing.split(separator: "\n").filter { $0.contains("--root \(home.path)/oci-state/") && $0.contains(" run ") }.count
+        }
+        #expect(try await eventually(within: .seconds(60)) { try running() == 1 }, "the run's container started")
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == signal,
+                "ends as the signal would: \(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
+        #expect(try await eventually(within: .seconds(10)) { try running() == 0 }, "no container is left")
     }
 }
 

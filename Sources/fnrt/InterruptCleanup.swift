@@ -1,0 +1,50 @@
+import Dispatch
+import Foundation
+import Runtime
+import Synchronization
+
+/// While `fnrt run` runs: SIGINT (Ctrl-C), SIGTERM or SIGHUP removes the
+/// run's containers (killed, then removed), then ends the process as the
+/// signal would have. Without it an interrupted run left its container
+/// running until the next `fnrt serve` on the same home removed it.
+final class InterruptCleanup {
+    private let sources: [any DispatchSourceSignal]
+    private let interrupted = Flag()
+
+    /// Set once, by the first signal.
+    private final class Flag: Sendable {
+        let value = Atomic(false)
+    }
+
+    init(removing driver: any ContainerDriver) {
+        let interrupted = self.interrupted
+        sources = [SIGINT, SIGTERM, SIGHUP].map { (number: Int32) -> any DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [interrupted] in
+                guard !interrupted.value.exchange(true, ordering: .acquiringAndReleasing) else { return }
+                Task {
+                    for container in (try? await driver.list()) ?? [] {
+                        try? await driver.kill(container)
+                        try? await driver.remove(container)
+                    }
+                    signal(number, SIG_DFL)
+                    kill(getpid(), number)
+                }
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    /// Runs the run. When a signal came meanwhile, what it returns or
+    /// throws (the call cut short) is not reported: the cleanup ends the process.
+    func guarding<T>(_ body: () async throws -> T) async throws -> T {
+        let result: Result<T, any Error>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        while interrupted.value.load(ordering: .acquiring) { try? await Task.sleep(for: .seconds(1)) }
+        for source in sources { source.cancel() }
+        for number in [SIGINT, SIGTERM, SIGHUP] { signal(number, SIG_DFL) }
+        return try result.get()
+    }
+}
