@@ -23,18 +23,33 @@ final class InterruptCleanup {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [interrupted] in
                 guard !interrupted.value.exchange(true, ordering: .acquiringAndReleasing) else { return }
+                // Whatever becomes of the cleanup, the process ends within 10 s.
+                DispatchQueue.global().asyncAfter(deadline: .now() + 10) { InterruptCleanup.end(by: number) }
                 Task {
                     for container in (try? await driver.list()) ?? [] {
                         try? await driver.kill(container)
                         try? await driver.remove(container)
                     }
-                    signal(number, SIG_DFL)
-                    kill(getpid(), number)
+                    InterruptCleanup.end(by: number)
                 }
             }
             source.resume()
             return source
         }
+    }
+
+    /// Ends the process as the signal `number` would. libdispatch reads
+    /// signals through a signalfd, with them blocked: sent again with
+    /// `kill`, the signal went back to the dispatch source, and fnrt lived on.
+    /// So: its default action, unblocked on this thread, raised here.
+    static func end(by number: Int32) -> Never {
+        signal(number, SIG_DFL)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, number)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        raise(number)
+        exit(128 + number)
     }
 
     /// Runs the run. When a signal came meanwhile, what it returns or

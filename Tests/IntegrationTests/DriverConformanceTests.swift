@@ -433,6 +433,10 @@ struct RunCommandTests {
         }
         #expect(try await eventually(within: .seconds(60)) { try running() == 1 }, "the run's container started")
         kill(process.processIdentifier, signal)
+        // Never a hang: a run that outlives its signal fails the test.
+        let ended = await eventually(within: .seconds(30)) { !process.isRunning }
+        if !ended { kill(process.processIdentifier, SIGKILL) }
+        #expect(ended, "fnrt run still runs 30 s after the signal")
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == signal,
                 "ends as the signal would: \(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
