@@ -122,7 +122,7 @@ let package = Package(
         ]),
 
         // Builders of test layers and images, and the tests' scratch directories, shared by the test targets.
-        .target(name: "TestSupport", dependencies: ["ImageStore", "OCI", "CArchive"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ImageStore", "OCI", "CArchive", "Runtime"], path: "Tests/TestSupport"),
 
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "TuningTests", dependencies: ["Tuning", "TestSupport"]),

@@ -22,11 +22,11 @@ public struct Container: Hashable, Sendable {
     static let randomNameLength = 12
 
     /// Checks, when a driver is made, that the sockets of the containers it
-    /// will start fit in a Unix socket address: `longestIofs` is the
-    /// longest iofs directory it makes. A longer path would fail every call
-    /// to every function, so the home is refused at once, by name.
-    static func checkSocketPath(longestIofs: String, home: String) throws {
-        let path = Container(id: "", iofs: longestIofs).socketPath
+    /// will start in `iofsRoot` (each in a directory named `randomName()`)
+    /// fit in a Unix socket address. A longer path would fail every call to
+    /// every function, so the home is refused at once, by name.
+    static func checkSocketPath(iofsRoot: String, home: String) throws {
+        let path = Container(id: "", iofs: "\(iofsRoot)/\(String(repeating: "0", count: randomNameLength))").socketPath
         guard path.utf8.count > maxSocketPathBytes else { return }
         throw ContainerError.homeTooLong(home: home, socketPath: path, limit: maxSocketPathBytes)
     }

@@ -34,7 +34,7 @@ public final class DockerDriver: ContainerDriver {
         self.iofsRoot = home.path + "/iofs"
         self.instance = instance
         self.home = home.path
-        try Container.checkSocketPath(longestIofs: "\(iofsRoot)/\(Container.randomName())", home: home.path)
+        try Container.checkSocketPath(iofsRoot: iofsRoot, home: home.path)
         try FileManager.default.createDirectory(atPath: iofsRoot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
     }
 

@@ -24,7 +24,7 @@ public final class OCIDriver: ContainerDriver {
     /// Uses `runtime`, else `$FNRT_OCI_RUNTIME`, else crun where the host's
     /// cgroups allow it (see `crunAcceptsCgroups`), else runc.
     public init(store: ContentStore, home: FnrtHome, instance: String, runtime: String? = nil) throws {
-        try Container.checkSocketPath(longestIofs: "\(home.path)/iofs/\(Container.randomName())", home: home.path)
+        try Container.checkSocketPath(iofsRoot: home.path + "/iofs", home: home.path)
         let preferred = (Self.crunAcceptsCgroups() ? Self.installPaths["crun"]! : []) + Self.installPaths["runc"]!
         let candidates = [runtime, ProcessInfo.processInfo.environment["FNRT_OCI_RUNTIME"]].compactMap { $0 } + preferred
         guard let found = candidates.first(where: { access($0, X_OK) == 0 }) else {
@@ -64,16 +64,18 @@ public final class OCIDriver: ContainerDriver {
     /// Where Debian and most distributions install each runtime.
     static let installPaths = ["crun": ["/usr/bin/crun"], "runc": ["/usr/sbin/runc", "/usr/bin/runc"]]
 
-    /// The runtime that made the containers in state root `root`, told by
-    /// their state files (runc writes `state.json`, crun `status`): another
-    /// runtime cannot stop them (crun's `delete --force` of a runc container
-    /// drops its state and leaves it running). Nil when that runtime is not
-    /// installed: its containers are left for an instance that has it.
-    func runtime(ofStateRoot root: String) -> String? {
-        guard let id = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).first else { return runtime }
+    /// The runtime binary that made the containers in state root `root`,
+    /// told by their state files (runc writes `state.json`, crun `status`):
+    /// `current` when it is that runtime (or the root holds none), else where
+    /// that runtime is installed. Another runtime cannot stop them (crun's
+    /// `delete --force` of a runc container drops its state and leaves it
+    /// running). Nil when that runtime is not installed: its containers are
+    /// left for an instance that has it.
+    public static func runtime(thatMadeStateIn root: String, preferring current: String? = nil) -> String? {
+        guard let id = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).first else { return current }
         let maker = FileManager.default.fileExists(atPath: "\(root)/\(id)/state.json") ? "runc" : "crun"
-        if maker == name { return runtime }
-        return Self.installPaths[maker]?.first { access($0, X_OK) == 0 }
+        if let current, (current as NSString).lastPathComponent == maker { return current }
+        return installPaths[maker]?.first { access($0, X_OK) == 0 }
     }
 
     /// True on a unified (cgroup v2) host, and on a hybrid one (v1
@@ -231,7 +233,7 @@ public final class OCIDriver: ContainerDriver {
         var orphans: [Container] = []
         for other in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where other != instance && !RuntimeInstance.isAlive(other) {
             let root = "\(parent)/\(other)"
-            guard let maker = runtime(ofStateRoot: root) else { continue }
+            guard let maker = Self.runtime(thatMadeStateIn: root, preferring: runtime) else { continue }
             let (status, output) = try await runtimeCommand(["list", "--format", "json"], root: root, runtime: maker)
             guard status == 0, let data = output.data(using: .utf8) else { continue }
             let entries = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [[String: Any]]) ?? []

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// Where tests write their files: one directory per test process,
 /// `$TMPDIR/fnrt-tests-<pid>`, removed when the process exits. A run that
@@ -59,9 +60,9 @@ public enum Scratch {
         func children(_ path: String) -> [String] { ((try? files.contentsOfDirectory(atPath: path)) ?? []).map { "\(path)/\($0)" } }
         let homes = [directory] + children(directory) + children(directory).flatMap(children)
         for stateRoot in homes.flatMap({ children($0 + "/oci-state") }) {
+            // Each runtime's own: crun "deletes" runc's state without stopping its container.
+            guard let runtime = OCIDriver.runtime(thatMadeStateIn: stateRoot) else { continue }
             for container in children(stateRoot) {
-                // Each runtime's own: crun "deletes" runc's state without stopping its container.
-                let runtime = files.fileExists(atPath: container + "/state.json") ? "/usr/sbin/runc" : "/usr/bin/crun"
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: runtime)
                 process.arguments = ["--root", stateRoot, "delete", "--force", (container as NSString).lastPathComponent]
