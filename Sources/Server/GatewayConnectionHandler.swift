@@ -109,6 +109,10 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        stopInactivityCheck()
+    }
+
+    private func stopInactivityCheck() {
         inactivityCheck?.cancel()
         inactivityCheck = nil
     }
@@ -123,8 +127,7 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         case .answering:
             idleChecks = 0
         case .closing, .handedOff:
-            inactivityCheck?.cancel()
-            inactivityCheck = nil
+            stopInactivityCheck()
         case .idle, .awaitingBody:
             idleChecks += 1
             if idleChecks >= 2 { timeOut(context: context) }
@@ -134,8 +137,7 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     /// The client was idle too long: a request begun gets 408, then the
     /// connection closes.
     private func timeOut(context: ChannelHandlerContext) {
-        inactivityCheck?.cancel()
-        inactivityCheck = nil
+        stopInactivityCheck()
         switch state {
         case .awaitingBody(let head, _, let started):
             let answer = FnrtResponder.requestTimeoutAnswer

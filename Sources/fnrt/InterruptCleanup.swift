@@ -8,6 +8,7 @@ import Synchronization
 /// signal would have. Without it an interrupted run left its container
 /// running until the next `fnrt serve` on the same home removed it.
 final class InterruptCleanup {
+    private static let signals = [SIGINT, SIGTERM, SIGHUP]
     private let sources: [any DispatchSourceSignal]
     private let interrupted = Flag()
 
@@ -18,7 +19,7 @@ final class InterruptCleanup {
 
     init(removing driver: any ContainerDriver) {
         let interrupted = self.interrupted
-        sources = [SIGINT, SIGTERM, SIGHUP].map { (number: Int32) -> any DispatchSourceSignal in
+        sources = Self.signals.map { (number: Int32) -> any DispatchSourceSignal in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [interrupted] in
@@ -59,7 +60,7 @@ final class InterruptCleanup {
         do { result = .success(try await body()) } catch { result = .failure(error) }
         while interrupted.value.load(ordering: .acquiring) { try? await Task.sleep(for: .seconds(1)) }
         for source in sources { source.cancel() }
-        for number in [SIGINT, SIGTERM, SIGHUP] { signal(number, SIG_DFL) }
+        for number in Self.signals { signal(number, SIG_DFL) }
         return try result.get()
     }
 }
