@@ -2,6 +2,7 @@ import Foundation
 import ImageStore
 import OCI
 import Registry
+import TestSupport
 import Testing
 
 @Suite(.enabled(if: Services.available, Services.skipReason), .serialized)
@@ -81,7 +82,7 @@ struct PushTests {
     }
 
     @Test func pushOfAnUnknownImageNamesIt() async throws {
-        let store = try ContentStore(root: temporaryDirectory("store"))
+        let store = try ContentStore(root: Scratch.directory("store"))
         await #expect {
             try await ImagePusher(store: store, client: RegistryClient()).push("nothing:here", to: try ImageReference(parsing: "\(Services.plain)/x:1"))
         } throws: { "\($0)".contains("nothing:here is not in the store") }
@@ -99,7 +100,7 @@ struct CommandLineTests {
     }
 
     @Test func pullImagesAndFailures() async throws {
-        let home = temporaryDirectory("home")
+        let home = Scratch.directory("home")
         let repo = "\(Services.basic)/\(uniqueRepository("cli")):v1"
         try TestImage.publish([TestImage.random(layers: 2, bytesPerLayer: 50_000)], to: repo, credentials: Services.credentials)
 
@@ -150,7 +151,7 @@ struct CommandLineTests {
 
 @Suite struct TuneCommandTests {
     @Test func generatesSimulatesAndWritesTheReportAndPlot() async throws {
-        let directory = temporaryDirectory("tune")
+        let directory = Scratch.directory("tune")
         let fnrt = CommandLineTests.fnrt
         let (generated, _, generateError) = try await runOffPool([fnrt, "tune", "generate", directory, "--functions", "300", "--seed", "5"])
         #expect(generated == 0, "\(generateError)")

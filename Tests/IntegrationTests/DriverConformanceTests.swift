@@ -87,7 +87,7 @@ struct DriverConformanceTests {
     /// home of exactly that length runs a function, one byte more is refused.
     @Test(arguments: Drivers.all)
     func aHomeTooLongForItsSocketsIsRefusedAndTheLongestThatFitsWorks(driver name: String) async throws {
-        let base = temporaryDirectory("long") + "/"
+        let base = Scratch.directory("long") + "/"
         let tooLong = base + String(repeating: "h", count: 100)
         let error = try #require(throws: ContainerError.self) { try Drivers.make(name, home: FnrtHome(path: tooLong)) }
         let message = String(describing: error)
@@ -315,9 +315,9 @@ struct DriverConformanceTests {
 struct RunCommandTests {
     /// The fnrt binary beside the test bundle, with the functions' store as its home.
     /// Off the concurrency pool: a `fnrt run` blocks its thread for seconds, and the pool has one per core.
-    func fnrt(_ arguments: [String], input: String? = nil) async throws -> (Int32, String, String) {
+    func fnrt(_ arguments: [String], input: String? = nil, home: FnrtHome = FunctionImages.home) async throws -> (Int32, String, String) {
         _ = FunctionImages.store
-        return try await runOffPool(["FNRT_HOME=\(FunctionImages.home.path)", CommandLineTests.fnrt] + arguments, input: input)
+        return try await runOffPool(["FNRT_HOME=\(home.path)", CommandLineTests.fnrt] + arguments, input: input)
     }
 
     @Test(arguments: [
@@ -373,7 +373,7 @@ struct RunCommandTests {
     @Test func pullsAMissingImageThenRunsIt() async throws {
         let remote = "\(Services.plain)/\(uniqueRepository("fn-hello")):1"
         try await ImagePusher(store: FunctionImages.store, client: RegistryClient()).push("fns/hello:test", to: try ImageReference(parsing: remote))
-        let home = temporaryDirectory("run-home")
+        let home = Scratch.directory("run-home")
         let (status, stdout, stderr) = try await runOffPool(["FNRT_HOME=\(home)", CommandLineTests.fnrt, "run", "--data", "pulled", remote])
         #expect(status == 0, "\(stderr)")
         #expect(stdout == "Hello, pulled!\n")
@@ -396,13 +396,10 @@ struct RunCommandTests {
     /// In a home of its own, so that nothing another suite runs meanwhile counts.
     @Test func leavesNoContainerBehind() async throws {
         let home = try RunningServer.makeHome()
-        func run(_ arguments: [String]) async throws {
-            _ = try await runOffPool(["FNRT_HOME=\(home.path)", CommandLineTests.fnrt] + arguments)
-        }
-        try await run(["run", "fns/crash:test"])
-        try await run(["run", "--startup-timeout", "1", "fns/neverlisten:test"])
-        try await run(["run", "--driver", "oci", "fns/crash:test"])
-        try await run(["run", "--driver", "oci", "--startup-timeout", "1", "fns/neverlisten:test"])
+        _ = try await fnrt(["run", "fns/crash:test"], home: home)
+        _ = try await fnrt(["run", "--startup-timeout", "1", "fns/neverlisten:test"], home: home)
+        _ = try await fnrt(["run", "--driver", "oci", "fns/crash:test"], home: home)
+        _ = try await fnrt(["run", "--driver", "oci", "--startup-timeout", "1", "fns/neverlisten:test"], home: home)
         #expect(try containers(of: home).isEmpty)
         for directory in ["iofs", "bundles"] {
             #expect(try FileManager.default.contentsOfDirectory(atPath: "\(home.path)/\(directory)").isEmpty, "\(directory)")
@@ -532,7 +529,7 @@ struct OCIRuntimeChoiceTests {
         (["memory/tasks": ""], false),                                 // legacy v1 only
     ])
     func crunOnlyWhereTheCgroupLayoutAllowsIt(files: [String: String], accepts: Bool) throws {
-        let root = temporaryDirectory("cgroup")
+        let root = Scratch.directory("cgroup")
         for (path, content) in files {
             let file = URL(fileURLWithPath: root).appendingPathComponent(path)
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -545,7 +542,7 @@ struct OCIRuntimeChoiceTests {
     /// once (crun making them itself raced: "cannot mkdir `proc`: File
     /// exists"), never through a symlink the image put there.
     @Test func mountPointsAreMadeOnceAndNeverThroughASymlink() async throws {
-        let rootfs = temporaryDirectory("rootfs"), outside = temporaryDirectory("outside")
+        let rootfs = Scratch.directory("rootfs"), outside = Scratch.directory("outside")
         #expect(symlink(outside, "\(rootfs)/tmp") == 0)
         try await withThrowingTaskGroup(of: Void.self) { group in
             // The OCI driver's mount destinations.
@@ -575,7 +572,7 @@ struct OCIOrphanTests {
     /// container of an instance whose process runs (this test's) stays.
     @Test(arguments: pairs)
     func anOrphanIsStoppedAndRemovedByTheNextInstance(leftBy: String, removedBy: String) async throws {
-        let home = FnrtHome(path: temporaryDirectory("oci-orphans"))
+        let home = FnrtHome(path: Scratch.directory("oci-orphans"))
         let killed = try OCIDriver(store: FunctionImages.store, home: home, instance: "run-left", runtime: leftBy)
         let (container, connection) = try await startListening(killed, spec("hello"))
         connection.close()

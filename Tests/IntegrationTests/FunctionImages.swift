@@ -2,7 +2,6 @@ import Foundation
 import ImageStore
 import OCI
 import TestSupport
-import Testing
 
 /// The sample functions, packed from the binaries built beside the test
 /// bundle into a store of their own, once per test run.
@@ -17,18 +16,12 @@ enum FunctionImages {
             try! ImagePacker.pack(binary: "\(binaries)/\(name)", into: store, as: "fns/\(name):test")
         }
         // An image whose entrypoint is not there.
-        try! ImagePacker.pack(binary: "\(binaries)/hello", into: store, as: "fns/broken:test", arguments: [])
-        let hello = try! store.resolve("fns/hello:test")!
-        var manifest = try! JSONDecoder().decode(Manifest.self, from: store.read(hello.digest))
-        var config = try! JSONDecoder().decode(ImageConfig.self, from: store.read(manifest.config.digest))
-        config.config?.Entrypoint = ["/usr/local/bin/no-such-program"]
-        manifest.config = try! store.write(try! JSONEncoder().encode(config), mediaType: MediaType.ociConfig)
-        try! store.tag(try! store.write(try! JSONEncoder().encode(manifest), mediaType: MediaType.ociManifest), as: "fns/broken:test")
+        try! variant(of: "fns/hello:test", as: "fns/broken:test", in: store) { $0.config?.Entrypoint = ["/usr/local/bin/no-such-program"] }
         // An image that sets no PATH and names its entrypoint by its bare name.
-        config.config?.Entrypoint = ["hello"]
-        config.config?.Env = []
-        manifest.config = try! store.write(try! JSONEncoder().encode(config), mediaType: MediaType.ociConfig)
-        try! store.tag(try! store.write(try! JSONEncoder().encode(manifest), mediaType: MediaType.ociManifest), as: "fns/nopath:test")
+        try! variant(of: "fns/hello:test", as: "fns/nopath:test", in: store) {
+            $0.config?.Entrypoint = ["hello"]
+            $0.config?.Env = []
+        }
         return store
     }()
 
@@ -43,15 +36,22 @@ enum FunctionImages {
     /// its config saying `User: user`; `tag` names the variant.
     static func probe(user: String, etc: [TarEntry] = usersAndGroups, tag: String = "") throws -> String {
         let name = "fns/probe-user:" + (tag.isEmpty ? String(user.map { $0 == ":" ? "-" : $0 }) : tag)
-        let probe = try #require(try store.resolve("fns/probe:test"))
-        var manifest = try JSONDecoder().decode(Manifest.self, from: store.read(probe.digest))
+        try variant(of: "fns/probe:test", as: name, in: store, adding: try makeLayer(etc)) { $0.config?.User = user }
+        return name
+    }
+
+    /// `base` with its config edited and, when given, a layer added on top, tagged `name`.
+    private static func variant(of base: String, as name: String, in store: ContentStore, adding layer: Data? = nil,
+                                _ edit: (inout ImageConfig) -> Void) throws {
+        guard let descriptor = try store.resolve(base) else { throw TestFailure("no image \(base) in the test store") }
+        var manifest = try JSONDecoder().decode(Manifest.self, from: store.read(descriptor.digest))
         var config = try JSONDecoder().decode(ImageConfig.self, from: store.read(manifest.config.digest))
-        let layer = try makeLayer(etc)
-        manifest.layers.append(try store.write(layer, mediaType: MediaType.ociLayerGzip))
-        config.rootfs.diff_ids.append(try diffID(layer))
-        config.config?.User = user
+        if let layer {
+            manifest.layers.append(try store.write(layer, mediaType: MediaType.ociLayerGzip))
+            config.rootfs.diff_ids.append(try diffID(layer))
+        }
+        edit(&config)
         manifest.config = try store.write(try JSONEncoder().encode(config), mediaType: MediaType.ociConfig)
         try store.tag(try store.write(try JSONEncoder().encode(manifest), mediaType: MediaType.ociManifest), as: name)
-        return name
     }
 }

@@ -3,6 +3,7 @@ import ImageStore
 import OCI
 import Registry
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite(.enabled(if: Services.available, Services.skipReason), .serialized)
@@ -27,7 +28,7 @@ struct PullTests {
         try mustRun(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--preserve-digests", "oci:\(store.root):\(repo)", "docker://\(copy)"])
         #expect(try mustRun(["skopeo", "inspect", "--tls-verify=false", "docker://\(copy)"]).contains(pulled.manifestDescriptor.digest.description))
         // umoci unpacks it to the files that were pushed.
-        let bundle = temporaryDirectory("bundle") + "/b"
+        let bundle = Scratch.directory("bundle") + "/b"
         try mustRun(["umoci", "unpack", "--rootless", "--image", "\(store.root):\(repo)", bundle])
         for (name, content) in image.layers.flatMap({ $0 }) {
             #expect(FileManager.default.contents(atPath: "\(bundle)/rootfs/\(name)") == content, "\(name) differs after umoci unpack")
@@ -170,7 +171,7 @@ final class CutProxy: Sendable {
     let logPath: String
 
     init(targetPort: Int, match: String, cutAfter: Int) throws {
-        logPath = temporaryDirectory("proxy") + "/log"
+        logPath = Scratch.directory("proxy") + "/log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         output = FileHandle(forWritingAtPath: logPath)!
         process = Process()

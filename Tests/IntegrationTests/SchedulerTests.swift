@@ -1,10 +1,11 @@
 import Docker
 import Foundation
 import ImageStore
+import MetricsTestKit
 import NIOCore
 import Runtime
-import MetricsTestKit
 import Synchronization
+import TestSupport
 import Testing
 import Tuning
 
@@ -300,7 +301,7 @@ struct SchedulerTests {
     }
 
     @Test func everyCallIsTraced() async throws {
-        let path = temporaryDirectory("trace") + "/calls.jsonl"
+        let path = Scratch.directory("trace") + "/calls.jsonl"
         let (scheduler, _) = try make(trace: try InvocationTrace(path: path))
         let function = spec("hello")
         _ = await invoke(scheduler, function, "1")
@@ -316,7 +317,7 @@ struct SchedulerTests {
     /// home, or a second serve) are not: its call goes on.
     @Test func orphansOfAKilledInstanceAreRemovedAtStartAndALiveOnesAreNot() async throws {
         // A home of its own: removing orphans must not touch other tests' containers.
-        let home = FnrtHome(path: temporaryDirectory("orphans"))
+        let home = FnrtHome(path: Scratch.directory("orphans"))
         let store = try ContentStore(home: home)
         try ImagePacker.pack(binary: "\(FunctionImages.binaries)/sleep", into: store, as: "fns/sleep:test")
         // A `fnrt run` killed with SIGKILL mid-call cannot remove its container.

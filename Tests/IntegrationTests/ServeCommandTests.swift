@@ -1,5 +1,6 @@
 import Foundation
 import ImageStore
+import TestSupport
 import Testing
 
 /// The `fnrt serve` program itself: signals and restarts as an operator sees them.
@@ -80,7 +81,7 @@ struct ServeCommandTests {
          "open the invocation trace /nonexistent-fnrt/trace.jsonl: No such file or directory"),
     ])
     func whatItCannotServeWithIsRefusedByName(options: [String], message: String) async throws {
-        let home = temporaryDirectory("serve-refused")
+        let home = Scratch.directory("serve-refused")
         let (status, stdout, stderr) = try await runOffPool(["FNRT_HOME=\(home)", "\(FunctionImages.binaries)/fnrt", "serve", "--log-level", "warning"] + options)
         #expect(status != 0)
         #expect(stdout.isEmpty)
@@ -91,7 +92,7 @@ struct ServeCommandTests {
     /// where fnrt looked; the server serves all the same (the engine may
     /// come up later).
     @Test func anEngineThatDoesNotAnswerIsReportedAtStart() throws {
-        let home = FnrtHome(path: temporaryDirectory("serve-no-engine"))
+        let home = FnrtHome(path: Scratch.directory("serve-no-engine"))
         let (process, base, log) = try launch(home: home, environment: ["DOCKER_HOST": "unix://\(home.path)/no-engine.sock"])
         defer { process.terminate(); process.waitUntilExit() }
         #expect(try curl(["\(base)/health"]).contains("ok"))

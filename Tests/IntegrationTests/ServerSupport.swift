@@ -5,6 +5,7 @@ import Logging
 import Registry
 import Server
 import Synchronization
+import TestSupport
 
 /// `fnrt serve` in this process on an ephemeral loopback port, with its own
 /// home (the sample functions packed into its store), for end-to-end tests
@@ -70,7 +71,7 @@ final class RunningServer: Sendable {
     /// so each manifest the index names is already in `blobs/`.
     static func makeHome() throws -> FnrtHome {
         let source = FunctionImages.store.root
-        let home = FnrtHome(path: temporaryDirectory("fnrt-serve"))
+        let home = FnrtHome(path: Scratch.directory("fnrt-serve"))
         let target = try ContentStore(home: home).root
         for file in ["oci-layout", "index.json"] {
             unlink("\(target)/\(file)")

@@ -62,9 +62,6 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A new directory in this test process's scratch directory (removed when the process exits).
-func temporaryDirectory(_ prefix: String) -> String { Scratch.directory(prefix) }
-
 /// Containers that a killed test run left in the shared dockerd (their
 /// `fnrt.home` lies in the scratch directory of a test process that is
 /// gone): removed once per run, before the sample functions are first used.
@@ -115,7 +112,7 @@ struct TestImage {
 
     /// Pushes images to `destination` with skopeo (an index when several).
     static func publish(_ images: [TestImage], to destination: String, credentials: Credentials? = nil) throws {
-        let layout = temporaryDirectory("layout")
+        let layout = Scratch.directory("layout")
         let store = try ContentStore(root: layout)
         let manifests = try images.map { try $0.write(to: store) }
         if manifests.count == 1 {
@@ -134,7 +131,7 @@ struct TestImage {
 
 /// A fresh store and a puller with fast retries.
 func makePuller(credentials: Credentials? = nil) throws -> (ImagePuller, ContentStore) {
-    let store = try ContentStore(root: temporaryDirectory("store"))
+    let store = try ContentStore(root: Scratch.directory("store"))
     var options = RegistryClientOptions()
     options.retryDelay = .milliseconds(20)
     let client = RegistryClient(credentials: CredentialStore(explicit: credentials), options: options)
