@@ -78,11 +78,14 @@ public struct FnrtServer: Sendable {
         let clientTimeout = TimeAmount(configuration.clientTimeout)
         // Past twice the body limit (at least 1 MiB more), the connection is closed.
         let cap = max(2 * configuration.maxBodyBytes, configuration.maxBodyBytes + (1 << 20))
+        let handlers: @Sendable () -> [any RemovableChannelHandler] = {
+            [ExpectContinueHandler(limit: maxBodyBytes), RequestBodyCap(limit: cap), HandedOffClientTimeout(timeout: clientTimeout)]
+        }
         var app = Application(
             responder: parts.responder,
             server: HTTPServerBuilder { responder in
                 GatewayHTTP1Channel(
-                    http1: HTTP1Channel(responder: responder, configuration: .init(additionalChannelHandlers: [RequestBodyCap(limit: cap)])),
+                    http1: HTTP1Channel(responder: responder, configuration: .init(additionalChannelHandlers: handlers())),
                     makeGatewayHandler: { GatewayConnectionHandler(gateway: gateway, maxBodyBytes: maxBodyBytes, serverName: "fnrt",
                                                                                 logger: logger, accessLog: accessLog, clientTimeout: clientTimeout) })
             },

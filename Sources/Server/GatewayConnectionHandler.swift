@@ -43,7 +43,6 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     let serverName: String
     let logger: Logger
     let accessLog: (any AccessLogWriter)?
-    let clientTimeout: TimeAmount
 
     private enum State {
         /// Reading a head, or waiting for bytes.
@@ -70,11 +69,7 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private var serving = false
     private var date = HTTPDate()
     private var client: String??
-    /// Bytes came, or an answer went, since the last inactivity check.
-    private var active = true
-    /// Inactivity checks in a row that found the client idle.
-    private var idleChecks = 0
-    private var inactivityCheck: RepeatedTask?
+    private var inactivity: ClientInactivity
 
     init(gateway: Gateway, maxBodyBytes: Int, serverName: String, logger: Logger, accessLog: (any AccessLogWriter)? = nil,
          clientTimeout: TimeAmount = .seconds(60)) {
@@ -83,13 +78,12 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         self.serverName = serverName
         self.logger = logger
         self.accessLog = accessLog
-        self.clientTimeout = clientTimeout
+        inactivity = ClientInactivity(timeout: clientTimeout)
     }
 
-    /// Checks every half `clientTimeout`: two checks in a row with no
-    /// activity between them and no answer pending mean the client has been
-    /// idle for at least `clientTimeout` (and at most one and a half times it).
-    /// One timer per connection, not one per request.
+    /// The client's inactivity is checked from here on (`ClientInactivity`),
+    /// until the connection is handed off: the general server's own
+    /// `HandedOffClientTimeout` checks it then.
     ///
     /// Reads are this handler's to ask for until it hands the connection
     /// off: with the channel's auto-read off, it asks for the next read
@@ -100,44 +94,28 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     func handlerAdded(context: ChannelHandlerContext) {
         try? context.channel.syncOptions?.setOption(.autoRead, value: false)
         if context.channel.isActive { context.read() }
-        let half = TimeAmount.nanoseconds(max(clientTimeout.nanoseconds / 2, 1))
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        inactivityCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: half, delay: half) { _ in
-            let (handler, context) = loopBound.value
-            handler.checkActivity(context: context)
-        }
+        inactivity.start(on: context.eventLoop) { self.checkActivity(context: context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        stopInactivityCheck()
-    }
-
-    private func stopInactivityCheck() {
-        inactivityCheck?.cancel()
-        inactivityCheck = nil
+        inactivity.stop()
     }
 
     private func checkActivity(context: ChannelHandlerContext) {
-        if active {
-            active = false
-            idleChecks = 0
-            return
-        }
         switch state {
-        case .answering:
-            idleChecks = 0
         case .closing, .handedOff:
-            stopInactivityCheck()
+            inactivity.stop()
+        case .answering:
+            _ = inactivity.isOutOfTime(waitingForClient: false)
         case .idle, .awaitingBody:
-            idleChecks += 1
-            if idleChecks >= 2 { timeOut(context: context) }
+            if inactivity.isOutOfTime(waitingForClient: true) { timeOut(context: context) }
         }
     }
 
     /// The client was idle too long: a request begun gets 408, then the
     /// connection closes.
     private func timeOut(context: ChannelHandlerContext) {
-        stopInactivityCheck()
+        inactivity.stop()
         switch state {
         case .awaitingBody(let head, _, let started):
             let answer = FnrtResponder.requestTimeoutAnswer
@@ -151,7 +129,7 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        active = true
+        inactivity.noteActivity()
         switch state {
         case .handedOff:
             context.fireChannelRead(data)
@@ -261,7 +239,7 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         match.handle(request, on: context.eventLoop) { response in
             let (handler, context) = loopBound.value
             let last = closing || handler.quiescing
-            handler.active = true
+            handler.inactivity.noteActivity()
             handler.write(response, closing: last, context: context)
             handler.logAccess(method: method, path: path, status: response.status, client: handler.clientAddress(context), since: started)
             if last { return }  // the write closes the connection
@@ -370,7 +348,7 @@ final class GatewayConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        active = true  // a client taking a large answer slowly is not idle; one that takes none is
+        inactivity.noteActivity()  // a client taking a large answer slowly is not idle; one that takes none is
         if case .handedOff = state {} else if context.channel.isWritable { resumeReading(context: context) }
         context.fireChannelWritabilityChanged()
     }

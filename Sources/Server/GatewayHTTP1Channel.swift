@@ -9,6 +9,8 @@ import NIOCore
 /// does not serve itself. Hummingbird's idle timeout must stay off
 /// (`HTTP1Channel.Configuration.idleTimeout` nil): its handler sees no read
 /// on a connection the gateway serves, and would close it as idle.
+/// `HandedOffClientTimeout` times the client out once the general server
+/// has the connection.
 struct GatewayHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = HTTP1Channel.Value
 

@@ -174,6 +174,16 @@ func exchange(port: Int, pieces: [String], halfClose: Bool = false) throws -> St
     return try connection.receiveUntilClosed()
 }
 
+/// What the server at `port` sent on a new connection after `text`, until
+/// it closed it, and how long after `text` it closed.
+func closedConnection(port: Int, after text: String) throws -> (String, Duration) {
+    let connection = try RawConnection(port: port)
+    let sent = ContinuousClock.now
+    if !text.isEmpty { try connection.send(text) }
+    let received = try connection.receiveUntilClosed()
+    return (received, ContinuousClock.now - sent)
+}
+
 /// A plain TCP connection to the loopback `port`, for bytes no HTTP client sends.
 final class RawConnection: @unchecked Sendable {
     let fd: Int32

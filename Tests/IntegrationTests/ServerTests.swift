@@ -100,15 +100,7 @@ struct ServerTests {
         _ = try await server.deploy("api", prefix: "/api", routes: [functionRoute("/echo", ["GET", "POST"], function: "app/echo")])
         #expect(try await server.request("GET", "/api/echo").status == 200, "the function is hot")
         let port = server.port
-
-        /// What the server sent before it closed, and when it closed, after `text` was sent.
-        @Sendable func closed(after text: String) throws -> (String, Duration) {
-            let connection = try RawConnection(port: port)
-            let sent = ContinuousClock.now
-            if !text.isEmpty { try connection.send(text) }
-            let received = try connection.receiveUntilClosed()
-            return (received, ContinuousClock.now - sent)
-        }
+        @Sendable func closed(after text: String) throws -> (String, Duration) { try closedConnection(port: port, after: text) }
         let (silent, silentFor) = try await runOffPool { try closed(after: "") }
         #expect(silent.isEmpty)
         #expect(silentFor >= .seconds(1), "closed before the timeout")
@@ -132,6 +124,81 @@ struct ServerTests {
         }
         #expect(answers >= 6, "every request on the busy connection was answered")
         #expect(rest.isEmpty, "an idle kept-alive connection closes without a word: \(rest)")
+        try await server.stop()
+    }
+
+    /// The same timeout on connections the gateway handed to the general
+    /// server (server paths, chunked bodies, `HEAD`...), which had none: an
+    /// idle client held its connection for good. A call that takes longer
+    /// than the timeout is the function's time, and is answered.
+    @Test func connectionsTheGeneralServerHasAreClosedAtTheClientTimeoutToo() async throws {
+        let server = try await RunningServer.start { $0.clientTimeout = .seconds(1) }
+        let (_, sleepID) = try await server.register(app: "app", function: "sleep", image: "fns/sleep:test")
+        _ = try await server.deploy("api", prefix: "/api", routes: [functionRoute("/sleep", ["POST"], function: "app/sleep")])
+        #expect(try await server.request("POST", "/invoke/\(sleepID)", body: "1").status == 200, "the function is hot")
+        let port = server.port
+        @Sendable func closed(after text: String) throws -> (String, Duration) { try closedConnection(port: port, after: text) }
+
+        let (answered, answeredFor) = try await runOffPool { try closed(after: "GET /health HTTP/1.1\r\nHost: t\r\n\r\n") }
+        #expect(answered.hasPrefix("HTTP/1.1 200") && answered.hasSuffix(#"{"status":"ok"}"#), "answered, then closed when idle: \(answered)")
+        #expect(answeredFor >= .seconds(1), "closed before the timeout")
+        let (partialBody, _) = try await runOffPool { try closed(after: "POST /v2/apps HTTP/1.1\r\nHost: t\r\nContent-Length: 20\r\n\r\n{") }
+        #expect(partialBody.hasPrefix("HTTP/1.1 408") && partialBody.contains("Connection: close"), "\(partialBody)")
+        let (partialChunks, _) = try await runOffPool {
+            try closed(after: "POST /api/sleep HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n10")
+        }
+        #expect(partialChunks.hasPrefix("HTTP/1.1 408"), "\(partialChunks)")
+
+        // A call of 2.5 s on the general server's path, then another on the gateway's: both answered on the one connection.
+        let calls = try await runOffPool {
+            let connection = try RawConnection(port: port)
+            try connection.send("POST /invoke/\(sleepID) HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\n2500")
+            let first = try connection.receive(through: "slept 2500 ms\n")
+            try connection.send("POST /api/sleep HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nConnection: close\r\n\r\n1500")
+            return first + (try connection.receiveUntilClosed())
+        }
+        #expect(calls.hasPrefix("HTTP/1.1 200") && calls.hasSuffix("slept 1500 ms\n"), "\(calls)")
+        #expect(!calls.contains("408"), "\(calls)")
+        try await server.stop()
+    }
+
+    /// `Expect: 100-continue` (curl sends it with bodies over 1 MiB, then
+    /// waits a second for the answer before it sends the body): `100
+    /// Continue` comes before the body is sent, on every kind of path; a
+    /// declared body over the limit gets 413 before it is sent; another
+    /// expectation gets 417.
+    @Test(arguments: ["/api/echo", "/t/app/echo", "/invoke/app/echo"])
+    func aClientThatExpects100ContinueGetsItBeforeSendingItsBody(path: String) async throws {
+        let server = try await RunningServer.start { $0.maxBodyBytes = 64 << 10 }
+        let (appID, functionID) = try await server.register(app: "app", function: "echo", image: "fns/echo:test")
+        _ = try await server.deploy("api", prefix: "/api", routes: [functionRoute("/echo", ["POST"], function: "app/echo")])
+        _ = try await server.api("POST", "/v2/triggers", ["name": "echo", "app_id": appID, "fn_id": functionID, "type": "http", "source": "/echo"])
+        let target = path == "/invoke/app/echo" ? "/invoke/\(functionID)" : path
+        let port = server.port
+
+        let (interim, answer) = try await runOffPool {
+            let connection = try RawConnection(port: port)
+            try connection.send("POST \(target) HTTP/1.1\r\nHost: t\r\nContent-Length: 7\r\nExpect: 100-continue\r\nX-Kept: 1\r\n\r\n")
+            let interim = try connection.receive(through: "\r\n\r\n")
+            try connection.send("payload")
+            return (interim, try connection.receive(through: "payload"))
+        }
+        #expect(interim == "HTTP/1.1 100 Continue\r\n\r\n", "\(path): \(interim)")
+        #expect(answer.hasPrefix("HTTP/1.1 200"), "\(path): \(answer)")
+        if path != "/invoke/app/echo" {
+            #expect(answer.contains("X-Echo-H-x-kept: 1"), "\(path): \(answer)")
+            #expect(!answer.lowercased().contains("x-echo-h-expect"), "an answered expectation is not the function's: \(answer)")
+        }
+
+        let over = try await runOffPool {
+            try exchange(port: port, sending: "POST \(target) HTTP/1.1\r\nHost: t\r\nContent-Length: \(1 << 20)\r\nExpect: 100-continue\r\n\r\n")
+        }
+        #expect(over.hasPrefix("HTTP/1.1 413"), "\(path): \(over)")
+        #expect(over.contains("Connection: close") && over.contains("over the limit of 65536 bytes"), "\(path): \(over)")
+        let unknown = try await runOffPool {
+            try exchange(port: port, sending: "POST \(target) HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nExpect: 200-ok\r\n\r\n")
+        }
+        #expect(unknown.hasPrefix("HTTP/1.1 417") && unknown.contains("Expect: 200-ok"), "\(path): \(unknown)")
         try await server.stop()
     }
 
