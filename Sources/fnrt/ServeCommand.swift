@@ -94,7 +94,11 @@ struct Serve: AsyncParsableCommand {
             let tracePath = trace ?? environment["FNRT_TRACE"] ?? "\(home.path)/trace.jsonl"
             configuration.tracePath = tracePath == "none" ? nil : tracePath
             configuration.accessLog = ServeLogHandler.AccessLog()
-            let server = try FnrtServer(configuration: configuration, home: home, logger: Logger(label: "fnrt"))
+            let logger = Logger(label: "fnrt")
+            if let openFiles = OpenFilesLimit.raise(), openFiles < OpenFilesLimit.comfortable {
+                logger.warning("at most \(openFiles) open files (ulimit -n, hard limit): fewer than \(openFiles) clients and hot containers at once; raise the hard limit to serve more")
+            }
+            let server = try FnrtServer(configuration: configuration, home: home, logger: logger)
             let host = configuration.host
             try await server.run(registry: try registry.makeClient(), onRunning: { port in
                 ServeLogHandler.flush()  // the lines before it first

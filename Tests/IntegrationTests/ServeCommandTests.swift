@@ -7,12 +7,20 @@ import Testing
 @Suite(.enabled(if: Services.available, Services.skipReason))
 struct ServeCommandTests {
     /// Starts `fnrt serve` on an ephemeral port; returns the process, its base URL and its log file.
-    func launch(home: FnrtHome, options: [String] = ["--log-level", "warning"], environment: [String: String] = [:]) throws -> (Process, String, String) {
+    /// `softOpenFiles`: started with that soft limit of open files, as a shell's `ulimit -Sn` sets it.
+    func launch(home: FnrtHome, options: [String] = ["--log-level", "warning"], environment: [String: String] = [:],
+                softOpenFiles: Int? = nil) throws -> (Process, String, String) {
         let log = "\(home.path)/serve-\(UUID().uuidString.prefix(6)).log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "\(FunctionImages.binaries)/fnrt")
-        process.arguments = ["serve", "--listen", "127.0.0.1:0"] + options
+        let fnrt = "\(FunctionImages.binaries)/fnrt", arguments = ["serve", "--listen", "127.0.0.1:0"] + options
+        if let softOpenFiles {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -Sn \(softOpenFiles) && exec \"$0\" \"$@\"", fnrt] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: fnrt)
+            process.arguments = arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment.merging(["FNRT_HOME": home.path]) { $1 }) { $1 }
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = FileHandle.nullDevice
@@ -122,6 +130,33 @@ struct ServeCommandTests {
         #expect(parsed.count == lines.count, "every access line in the format: \(lines)")
         #expect(parsed.map { "\($0.output.2) \($0.output.3)" } == ["/s/hi 200", "/s/nope 404", "/health 200"], "\(text)")
         #expect(Set(parsed.map { String($0.output.1) }).count == 3, "a request id each: \(lines)")
+    }
+
+    /// Started under a low soft limit of open files (hosts commonly set
+    /// 1,024; 256 here), serve raises it to the hard limit: more clients
+    /// than the soft limit, connected at once, are all answered. Before,
+    /// the clients past the limit waited for an answer that never came.
+    @Test func moreClientsAtOnceThanTheSoftOpenFilesLimitAreAllAnswered() throws {
+        var own = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &own)
+        try #require(own.rlim_max >= 1024, "this test opens 400 connections; the hard limit of open files is \(own.rlim_max)")
+        if own.rlim_cur < 1024 {
+            own.rlim_cur = own.rlim_max
+            setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &own)
+        }
+        let home = try RunningServer.makeHome()
+        // Answered clients stay connected (no client timeout in the test's time), holding their descriptors.
+        let (process, base, log) = try launch(home: home, options: ["--log-level", "warning", "--client-timeout", "3600"], softOpenFiles: 256)
+        defer { process.terminate(); process.waitUntilExit() }
+        let port = try #require(Int(base.split(separator: ":").last ?? ""))
+        let clients = try (0..<400).map { _ in try RawConnection(port: port) }
+        for client in clients { try client.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n") }
+        var answered = 0
+        for client in clients {
+            guard (try? client.receive(through: #"{"status":"ok"}"#))?.hasPrefix("HTTP/1.1 200") == true else { break }  // 30 s without an answer
+            answered += 1
+        }
+        #expect(answered == clients.count, "\(answered) of \(clients.count) answered: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
 
     @Test func afterSIGKILLTheNextServeRemovesTheOrphansAndStillKnowsTheFunctions() async throws {
