@@ -158,6 +158,8 @@ public final class Scheduler: @unchecked Sendable {
         var idle: [Hot] = []
         var busy = 0
         var waiters: [Waiter] = []
+        /// Its function changed or went (`retire`): no container stays idle in it.
+        var retired = false
         /// This pool's hot containers as last counted in its function's gauge.
         private var countedHot = 0
         let metrics: SchedulerMetrics.Function
@@ -315,6 +317,8 @@ public final class Scheduler: @unchecked Sendable {
         guard accepting else { return .refused(unavailable("the runtime is shutting down")) }
         // One lookup per call: the pool stays while it has calls, busy or waiting.
         guard let pool = mayWait ? pool(spec) : pools[spec] else { return .notWarm }
+        // A call with a retired pool's settings (changed back, or resolved just before the change) makes them current again.
+        pool.retired = false
         guard let hot = popIdle(pool, preferring: loop) else {
             guard mayWait else { return .notWarm }
             pool.keepAlive?.callArrived(at: arrived, busy: pool.busy)
@@ -452,7 +456,8 @@ public final class Scheduler: @unchecked Sendable {
             return
         }
         let prewarm = pool.keepAlive?.prewarmWanted == true ? 1 : 0
-        while pool.waiters.count + max(0, max(spec.provisioned, prewarm) - pool.total) > pool.starting, pool.total < spec.maxContainers {
+        let kept = pool.retired ? 0 : max(spec.provisioned, prewarm)
+        while pool.waiters.count + max(0, kept - pool.total) > pool.starting, pool.total < spec.maxContainers {
             guard makeRoom(spec.memoryMB, except: spec) else { break }
             pool.starting += 1
             Task { await self.launch(spec) }
@@ -541,6 +546,7 @@ public final class Scheduler: @unchecked Sendable {
             waiter.continuation.resume(returning: .leased(lease(hot, pool: pool, cold: true, arrived: waiter.since)))
             return
         }
+        if pool.retired { return discard(hot) }
         hot.lastUsed = .now
         hot.expires = pool.keepAlive?.expiry(now: hot.lastUsed) ?? hot.lastUsed + pool.idleTimeout
         pool.idle.append(hot)
@@ -661,7 +667,7 @@ public final class Scheduler: @unchecked Sendable {
             pool.updateHot()
         }
         pools = pools.filter { key, pool in
-            let keep = pool.total > 0 || !pool.waiters.isEmpty || key.provisioned > 0 || pool.prewarmPending
+            let keep = pool.total > 0 || !pool.waiters.isEmpty || (key.provisioned > 0 && !pool.retired) || pool.prewarmPending
             if !keep { pool.updateHot() }  // its containers leave the function's gauge
             return keep
         }
@@ -677,6 +683,27 @@ public final class Scheduler: @unchecked Sendable {
             launchIfNeeded(spec)
         }
     }
+
+    /// Retires the pools whose settings `isStale` says are no longer a
+    /// function's (it changed, or was deleted): their idle containers are
+    /// stopped and removed now, busy ones once their calls end (after serving
+    /// the calls waiting for them), and none is kept for provisioned
+    /// concurrency. Without this, they stayed until their idle timeout (up to
+    /// an hour). A later call with a retired pool's settings makes them
+    /// current again.
+    public func retire(where isStale: (FunctionSpec) -> Bool) {
+        lock.withLock {
+            for (spec, pool) in pools where isStale(spec) {
+                pool.retired = true
+                pool.idle.forEach { discard($0) }
+                pool.idle = []
+                pool.updateHot()
+            }
+        }
+    }
+
+    /// The settings of every pool: the functions this runtime has containers or calls for.
+    public func poolSpecs() -> [FunctionSpec] { lock.withLock { Array(pools.keys) } }
 
     /// Removes containers an earlier instance of this runtime left behind.
     public func removeOrphans() async throws -> Int {

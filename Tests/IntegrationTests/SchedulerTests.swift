@@ -286,6 +286,41 @@ struct SchedulerTests {
         await scheduler.shutdown()
     }
 
+    /// A retired pool (its function changed or went) keeps no container
+    /// idle: the idle one goes at once, the busy one after its call, and a
+    /// provisioned one is not started again. A later call with the same
+    /// settings makes them current again.
+    @Test func aRetiredPoolsContainersGoOnceTheirCallsEnd() async throws {
+        let (scheduler, driver) = try make()
+        var function = spec("sleep")
+        function.functionID = "retired-fn"
+        function.idleTimeout = .seconds(3600)
+        _ = await concurrently(2, scheduler, function, "1")
+        try #require(await eventually { scheduler.idleContainers(function).count == 2 })
+        let slow = Task { await invoke(scheduler, function, "2000") }
+        try #require(await eventually { scheduler.idleContainers(function).count == 1 }, "the slow call holds one")
+        var provisioned = spec("hello")
+        provisioned.functionID = "retired-provisioned"
+        provisioned.provisioned = 1
+        scheduler.provision(provisioned)
+        try #require(await eventually(within: .seconds(60)) { scheduler.idleContainers(provisioned).count == 1 })
+
+        scheduler.retire { $0.functionID?.hasPrefix("retired-") == true }
+        #expect(scheduler.idleContainers(function).isEmpty && scheduler.idleContainers(provisioned).isEmpty)
+        let finished = await slow.value
+        #expect(finished.status == 200, "the call in flight finishes")
+        #expect(scheduler.idleContainers(function).isEmpty, "its container does not go back to idle")
+        #expect(try await eventually { try await driver.list().isEmpty }, "every container of the retired pools is removed")
+        let starts = driver.starts.withLock { $0 }
+        try await Task.sleep(for: .seconds(1))
+        #expect(driver.starts.withLock { $0 } == starts, "no provisioned container is started again")
+
+        let again = await invoke(scheduler, function, "1")
+        #expect(again.status == 200 && again.cold)
+        #expect(scheduler.idleContainers(function).count == 1, "called again, the settings are current: the container stays hot")
+        await scheduler.shutdown()
+    }
+
     @Test func provisionedContainersStayHotPastTheIdleTimeout() async throws {
         let (scheduler, _) = try make()
         var function = spec("hello")

@@ -359,6 +359,49 @@ struct ServerTests {
         #expect(try containers(of: server.home).isEmpty)
     }
 
+    /// After an update, calls go to containers with the new settings and
+    /// the old container goes once its call in flight ends; an update that
+    /// changes no setting a container runs with (annotations) keeps it hot;
+    /// a deleted function's, or a deleted app's, containers go. Before, old
+    /// containers stayed until their idle timeout (here an hour).
+    @Test func aChangedFunctionsOldContainerFinishesItsCallThenGoesAndADeletedOnesGo() async throws {
+        let server = try await RunningServer.start()
+        let (_, napID) = try await server.register(app: "ops", function: "nap", image: "fns/sleep:test", extra: ["idle_timeout": 3600])
+        #expect(try await server.request("POST", "/invoke/\(napID)", body: "1").status == 200)
+        let first = try containers(of: server.home)
+        try #require(first.count == 1)
+
+        let slow = Task { try await server.request("POST", "/invoke/\(napID)", body: "3000") }
+        let inFlight = try await eventually(within: .seconds(20)) {
+            try await server.request("GET", "/metrics").body.contains(#"fnrt_queue_wait_seconds_count{function="ops/nap"} 2"#)
+        }
+        try #require(inFlight, "the slow call holds the container")
+        try await server.api("PUT", "/v2/fns/\(napID)", ["memory": 256])
+        let next = try await server.request("POST", "/invoke/\(napID)", body: "1")
+        #expect(next.status == 200, "a call after the update gets a container with the new settings")
+        let finished = try await slow.value
+        #expect(finished.status == 200 && finished.body == "slept 3000 ms\n", "the call in flight on the old settings finishes")
+        let oldGone = try await eventually(within: .seconds(20)) { try !containers(of: server.home).contains(first[0]) }
+        #expect(oldGone, "the old settings' container goes once its call ended")
+        let second = try containers(of: server.home)
+        #expect(second.count == 1)
+
+        try await server.api("PUT", "/v2/fns/\(napID)", ["annotations": ["team": "ops"]])
+        #expect(try await server.request("POST", "/invoke/\(napID)", body: "1").status == 200)
+        try await Task.sleep(for: .seconds(1))
+        #expect(try containers(of: server.home) == second, "an annotation changes nothing a container runs with")
+
+        #expect(try await server.request("DELETE", "/v2/fns/\(napID)").status == 204)
+        #expect(try await eventually(within: .seconds(20)) { try containers(of: server.home).isEmpty }, "a deleted function's container goes")
+
+        let (appID, echoID) = try await server.register(app: "web", function: "echo", image: "fns/echo:test", extra: ["idle_timeout": 3600])
+        #expect(try await server.request("POST", "/invoke/\(echoID)", body: "x").status == 200)
+        #expect(try containers(of: server.home).count == 1)
+        #expect(try await server.request("DELETE", "/v2/apps/\(appID)").status == 204)
+        #expect(try await eventually(within: .seconds(20)) { try containers(of: server.home).isEmpty }, "a deleted app's containers go")
+        try await server.stop()
+    }
+
     @Test func anInvalidSpecIsRefusedWithEveryProblemAndTheServedOneStays() async throws {
         let server = try await RunningServer.start()
         try await server.register(app: "app", function: "hello", image: "fns/hello:test")
