@@ -42,6 +42,7 @@ public final class ContentStore: Sendable {
         for dir in [root + "/blobs", root + "/blobs/sha256", ingestDirectory] {
             if mkdir(dir, 0o755) != 0, errno != EEXIST { throw StoreError.io(path: dir, operation: "create", errno: errno) }
         }
+        ProcessIdentity.removeLeftovers(in: ingestDirectory)
         if access(root + "/oci-layout", F_OK) != 0 {
             try writeAtomically(Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: root + "/oci-layout")
         }
@@ -236,7 +237,7 @@ public final class ContentStore: Sendable {
 
     /// Writes `data` to a temporary file beside `path`, then renames it over `path`.
     func writeAtomically(_ data: Data, to path: String) throws {
-        let temp = "\(ingestDirectory)/.tmp-\(UUID().uuidString)"
+        let temp = ProcessIdentity.temporaryPath(in: ingestDirectory)
         guard FileManager.default.createFile(atPath: temp, contents: data) else {
             throw StoreError.io(path: temp, operation: "write", errno: errno)
         }

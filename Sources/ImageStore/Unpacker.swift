@@ -18,7 +18,8 @@ public struct UnpackReport: Sendable {
 
 /// Turns an image's layers into a root filesystem, safely (see
 /// `LayerUnpacker`), atomically (a temporary directory renamed into place,
-/// removed on any failure) and once: roots are cached under a key made from
+/// removed on any failure, or by the next `Unpacker` when its process was
+/// killed) and once: roots are cached under a key made from
 /// the chain of layer digests, and an image whose first layers match a
 /// cached root starts from a hard-linked copy of it.
 public final class Unpacker: Sendable {
@@ -34,6 +35,8 @@ public final class Unpacker: Sendable {
         do { try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true) } catch {
             throw StoreError.io(path: cacheDirectory, operation: "create", errno: errno)
         }
+        // Roots half unpacked by a process killed mid-pull (Ctrl-C, SIGKILL): the cleanup it could not do.
+        ProcessIdentity.removeLeftovers(in: cacheDirectory)
     }
 
     /// The cache of `home`: `$FNRT_HOME/rootfs`.
@@ -72,7 +75,7 @@ public final class Unpacker: Sendable {
         }
         // The longest cached prefix, if any, to start from.
         let prefix = keys.indices.dropLast().reversed().first { access("\(cacheDirectory)/\(keys[$0])", F_OK) == 0 }.map { $0 + 1 } ?? 0
-        let temporary = "\(cacheDirectory)/.tmp-\(UUID().uuidString)"
+        let temporary = ProcessIdentity.temporaryPath(in: cacheDirectory)
         var report = try build(layers, reusing: prefix > 0 ? "\(cacheDirectory)/\(keys[prefix - 1])" : nil,
                                from: prefix, at: temporary, waitForLayer: waitForLayer)
         if rename(temporary, path) != 0 {

@@ -46,6 +46,35 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox + "/rootfs").isEmpty)
     }
 
+    /// A pull killed mid-unpack (Ctrl-C, SIGKILL) left its half-made root
+    /// for good (86 MB from one Ctrl-C of a 240 MB pull). The next unpacker
+    /// removes the temporary roots, and the store the temporary files, of
+    /// processes that are gone; a running process's stay, as do names of
+    /// another form.
+    @Test func temporaryRootsAndFilesOfAKilledProcessGoWithTheNextUnpackerOrStore() throws {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        child.arguments = ["30"]
+        try child.run()
+        let maker = try #require(ProcessIdentity(runningProcess: child.processIdentifier))
+        let rootfs = sandbox + "/rootfs", ingest = sandbox + "/store/ingest"
+        _ = try ContentStore(root: sandbox + "/store")
+        let killed = "\(rootfs)/.tmp-\(maker)-0badc0de", killedFile = "\(ingest)/.tmp-\(maker)-0badc0de"
+        let live = "\(rootfs)/.tmp-\(ProcessIdentity.current)-600dc0de", other = "\(rootfs)/.tmp-3F2504E0-4F89-11D3-9A0C-0305E82C3301"
+        for directory in [killed + "/usr/lib", live, other] { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        #expect(FileManager.default.createFile(atPath: killed + "/usr/lib/half", contents: Data("half".utf8)))
+        #expect(FileManager.default.createFile(atPath: killedFile, contents: Data("{}".utf8)))
+
+        _ = try Unpacker(store: try ContentStore(root: sandbox + "/store"), cacheDirectory: rootfs)
+        #expect(FileManager.default.fileExists(atPath: killed) && FileManager.default.fileExists(atPath: killedFile), "its maker still runs")
+        kill(child.processIdentifier, SIGKILL)
+        child.waitUntilExit()
+
+        _ = try Unpacker(store: try ContentStore(root: sandbox + "/store"), cacheDirectory: rootfs)
+        #expect(!FileManager.default.fileExists(atPath: killed) && !FileManager.default.fileExists(atPath: killedFile))
+        #expect(FileManager.default.fileExists(atPath: live) && FileManager.default.fileExists(atPath: other))
+    }
+
     @Test func refusesLayersThatAreNotTar() throws {
         let store = try ContentStore(root: sandbox + "/store")
         let blob = try store.write(Data("{}".utf8), mediaType: "application/vnd.example.not-a-layer")
