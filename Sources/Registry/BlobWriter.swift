@@ -127,11 +127,16 @@ final class BlobSink: ResponseSink, @unchecked Sendable {
 
     private func reset() -> Bool {
         do { try writer.reset() } catch {
-            self.error = .io(path: "blob download", reason: "\(error)")
+            self.error = .io(path: "blob download", reason: Self.reason(error))
             return false
         }
         progress(0)
         return true
+    }
+
+    /// A write's failure as a person reads it (`No space left on device`), not Foundation's error domain and code.
+    static func reason(_ error: any Error) -> String {
+        (error as? POSIXError).map { String(cString: strerror($0.code.rawValue)) } ?? "\(error)"
     }
 
     func write(_ chunk: UnsafeRawBufferPointer) -> Bool {
@@ -144,7 +149,7 @@ final class BlobSink: ResponseSink, @unchecked Sendable {
             return false
         }
         do { try writer.write(chunk) } catch {
-            self.error = .io(path: "blob download", reason: "\(error)")
+            self.error = .io(path: "blob download", reason: Self.reason(error))
             return false
         }
         progress(writer.count)

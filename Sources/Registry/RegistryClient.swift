@@ -143,12 +143,13 @@ public final class RegistryClient: Sendable {
         if case .sizeMismatch(_, let expected, let actual)? = sink.error {
             throw RegistryError.sizeMismatch(what: what, expected: expected, actual: actual)
         }
+        if case .io(_, let reason)? = sink.error { throw RegistryError.io(path: what, reason: "writing it to the store: \(reason)") }
         if let error = sink.error { throw error }
         guard head.isSuccess else { throw failure(head, sink.errorBody, method: "GET", url: request.url, what: what) }
         guard writer.count == descriptor.size else {
             throw RegistryError.sizeMismatch(what: what, expected: descriptor.size, actual: writer.count)
         }
-        do { try writer.flush() } catch { throw RegistryError.io(path: what, reason: "\(error)") }
+        do { try writer.flush() } catch { throw RegistryError.io(path: what, reason: "writing it to the store: \(BlobSink.reason(error))") }
         let actual = writer.digest
         guard actual == descriptor.digest else { throw RegistryError.digestMismatch(what: what, expected: descriptor.digest, actual: actual) }
     }

@@ -57,6 +57,27 @@ struct PullTests {
         #expect(try unpacker.rootfs(for: pulled.manifest.layers).layersApplied == 0)
     }
 
+    /// A full disk: the error names the layer and what failed (it said
+    /// `blob download: Error Domain=NSPOSIXErrorDomain Code=28 ...`), and
+    /// the store's images and ingest directory are as they were.
+    @Test(.enabled(if: getuid() == 0, "mounts a small tmpfs"))
+    func aFullDiskNamesTheLayerAndLeavesTheStoreAsItWas() async throws {
+        let repo = "\(Services.plain)/\(uniqueRepository("full")):v1"
+        try TestImage.publish([TestImage.random(layers: 1, bytesPerLayer: 3 << 20)], to: repo)
+        let disk = Scratch.directory("full-disk")
+        try mustRun(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", disk])
+        defer { _ = try? mustRun(["umount", disk]) }
+        let (puller, store) = try makePuller(root: disk + "/store")
+        do {
+            _ = try await puller.pull(try ImageReference(parsing: repo))
+            Issue.record("pulled 3 MiB onto a disk of 1 MiB")
+        } catch {
+            #expect("\(error)".hasPrefix("layer 1/1 sha256:") && "\(error)".hasSuffix("writing it to the store: No space left on device"), "\(error)")
+        }
+        #expect(try store.images().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.root + "/ingest").isEmpty)
+    }
+
     @Test func choosesThePlatformFromAnIndex() async throws {
         let repo = "\(Services.plain)/\(uniqueRepository("multi")):v1"
         let arm64 = try Platform(parsing: "linux/arm64/v8")

@@ -130,8 +130,8 @@ struct TestImage {
 }
 
 /// A fresh store and a puller with fast retries.
-func makePuller(credentials: Credentials? = nil) throws -> (ImagePuller, ContentStore) {
-    let store = try ContentStore(root: Scratch.directory("store"))
+func makePuller(credentials: Credentials? = nil, root: String? = nil) throws -> (ImagePuller, ContentStore) {
+    let store = try ContentStore(root: root ?? Scratch.directory("store"))
     var options = RegistryClientOptions()
     options.retryDelay = .milliseconds(20)
     let client = RegistryClient(credentials: CredentialStore(explicit: credentials), options: options)
