@@ -137,26 +137,40 @@ public struct AzureTrace {
 public struct FnrtTrace {
     struct Entry: Decodable { var time: Double; var app: String; var function: String; var durationMS: Double; var memoryMB: Int }
 
+    /// The files of the trace at `path`, oldest first: the file the
+    /// scheduler rotated away (`<path>.1`), when there is one, then `path`.
+    /// Reading `path` alone just after a rotation saw only the last minutes.
+    public static func files(_ path: String) -> [String] {
+        access(path + ".1", R_OK) == 0 ? [path + ".1", path] : [path]
+    }
+
     /// Every function's calls, grouped (the times of one function fit in memory; lines are streamed).
     public static func read(_ path: String, malformed: MalformedRows = .refuse) throws -> (functions: [FunctionTrace], horizon: Double, skipped: [TraceError]) {
-        var reader = try LineReader(path: path)
+        try read(files: [path], malformed: malformed)
+    }
+
+    /// The calls of several files of one trace, as one.
+    public static func read(files paths: [String], malformed: MalformedRows = .refuse) throws -> (functions: [FunctionTrace], horizon: Double, skipped: [TraceError]) {
         var byFunction: [FunctionKey: FunctionTrace] = [:]
         var skipped: [TraceError] = []
         var first = Double.infinity, last = 0.0
         let decoder = JSONDecoder()
-        while let line = reader.next() {
-            if line.isEmpty { continue }
-            guard let entry = try? decoder.decode(Entry.self, from: Data(line.utf8)) else {
-                let error = TraceError(file: path, line: reader.lineNumber, reason: "not an invocation record (time, app, function, durationMS, memoryMB)")
-                guard malformed == .skip else { throw error }
-                skipped.append(error)
-                continue
+        for path in paths {
+            var reader = try LineReader(path: path)
+            while let line = reader.next() {
+                if line.isEmpty { continue }
+                guard let entry = try? decoder.decode(Entry.self, from: Data(line.utf8)) else {
+                    let error = TraceError(file: path, line: reader.lineNumber, reason: "not an invocation record (time, app, function, durationMS, memoryMB)")
+                    guard malformed == .skip else { throw error }
+                    skipped.append(error)
+                    continue
+                }
+                let key = FunctionKey(app: entry.app, function: entry.function)
+                byFunction[key, default: FunctionTrace(key: key, arrivals: [], memoryMB: Double(entry.memoryMB))].arrivals
+                    .append(Arrival(time: entry.time, duration: entry.durationMS / 1000))
+                first = min(first, entry.time)
+                last = max(last, entry.time + entry.durationMS / 1000)
             }
-            let key = FunctionKey(app: entry.app, function: entry.function)
-            byFunction[key, default: FunctionTrace(key: key, arrivals: [], memoryMB: Double(entry.memoryMB))].arrivals
-                .append(Arrival(time: entry.time, duration: entry.durationMS / 1000))
-            first = min(first, entry.time)
-            last = max(last, entry.time + entry.durationMS / 1000)
         }
         guard first.isFinite else { return ([], 0, skipped) }
         let functions = byFunction.values.map { trace -> FunctionTrace in

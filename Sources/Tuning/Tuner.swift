@@ -3,7 +3,23 @@ import Foundation
 /// Where a trace comes from.
 public enum TraceSource: Sendable {
     case azure(invocations: String, memory: String?, durations: String?)
+    /// fnrt's trace at this path, with the file rotated from it (`FnrtTrace.files`).
     case fnrt(String)
+
+    /// The trace at `path`, its format told by its first character: `{`
+    /// begins fnrt's JSON Lines, anything else is taken for the Azure CSV.
+    public static func detecting(_ path: String, memory: String?, durations: String?) -> TraceSource {
+        var first: UInt8 = 0
+        if let handle = FileHandle(forReadingAtPath: path) {
+            defer { try? handle.close() }
+            first = (try? handle.read(upToCount: 256))?.first { !$0.isASCIIWhitespace } ?? 0
+        }
+        return first == UInt8(ascii: "{") ? .fnrt(path) : .azure(invocations: path, memory: memory, durations: durations)
+    }
+}
+
+private extension UInt8 {
+    var isASCIIWhitespace: Bool { self == 0x20 || self == 0x09 || self == 0x0A || self == 0x0D }
 }
 
 /// How to choose each function's idle timeout.
@@ -80,7 +96,7 @@ public struct Tuner {
             try trace.forEachFunction { visit($0, horizon: horizon) }
             skipped = trace.skipped
         case .fnrt(let path):
-            let read = try FnrtTrace.read(path, malformed: malformed)
+            let read = try FnrtTrace.read(files: FnrtTrace.files(path), malformed: malformed)
             read.functions.forEach { visit($0, horizon: read.horizon) }
             skipped = read.skipped
         }

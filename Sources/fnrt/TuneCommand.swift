@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImageStore
 import Tuning
 
 struct Tune: AsyncParsableCommand {
@@ -14,11 +15,11 @@ struct Tune: AsyncParsableCommand {
             abstract: "Replay TRACE against each --policy: cold starts, idle memory, per-function recommendations.",
             discussion: "Formats: azure (HashOwner,HashApp,HashFunction,Trigger,1..1440 per-minute counts; --memory and --durations files optional) and fnrt (the scheduler's JSON Lines trace). Functions without memory data count 128 MB.")
 
-        @Argument(help: "The trace: the Azure invocations CSV, or fnrt's JSON Lines.")
-        var trace: String
+        @Argument(help: "The trace: the Azure invocations CSV, or fnrt's JSON Lines with the file rotated from it (<trace>.1) (default: $FNRT_TRACE, else $FNRT_HOME/trace.jsonl, where fnrt serve writes it).")
+        var trace: String?
 
-        @Option(help: "azure or fnrt.")
-        var format = "azure"
+        @Option(help: "azure or fnrt (default: told by the file's first character).")
+        var format: String?
 
         @Option(help: "Azure app memory file (AverageAllocatedMb).")
         var memory: String?
@@ -59,11 +60,14 @@ struct Tune: AsyncParsableCommand {
                 tuner.objective = targetColdRate.map { .coldStartRate($0) } ?? .cost(coldStartSeconds: coldStartCost)
                 tuner.malformed = skipMalformed ? .skip : .refuse
                 if !recommend { tuner.candidates = [] }
+                let environment = ProcessInfo.processInfo.environment
+                let trace = try trace ?? environment["FNRT_TRACE"].flatMap { $0 == "none" ? nil : $0 } ?? "\(FnrtHome.fromEnvironment().path)/trace.jsonl"
                 let source: TraceSource
                 switch format {
+                case nil: source = .detecting(trace, memory: memory, durations: durations)
                 case "azure": source = .azure(invocations: trace, memory: memory, durations: durations)
                 case "fnrt": source = .fnrt(trace)
-                default: throw ValidationError("--format \(format): use azure or fnrt")
+                case let format?: throw ValidationError("--format \(format): use azure or fnrt")
                 }
                 let report = try tuner.run(source)
                 printTable(report)

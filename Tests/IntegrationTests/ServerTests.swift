@@ -653,17 +653,21 @@ struct OpenAPIConformanceTests {
 struct TuneApplyTests {
     /// A function called every 250 s for a day: with a target cold-start rate
     /// of 10%, tune recommends keeping it 300 s and writes that to the server.
+    /// The trace is where `fnrt serve` writes it, just rotated: `fnrt tune`
+    /// with no argument reads the home's trace, both its files (the day is
+    /// in `trace.jsonl.1`), and tells its format by itself. Before, it needed
+    /// the path and `--format fnrt`, and read only the file named.
     @Test func tuneApplyWritesTheRecommendedIdleTimeoutToTheServer() async throws {
         let server = try await RunningServer.start()
         let (_, functionID) = try await server.register(app: "shop", function: "cart", image: "fns/hello:test")
-        let trace = "\(server.home.path)/calls.jsonl"
         let lines = (0..<345).map { index in
             #"{"time": \#(1_700_000_000 + index * 250), "app": "shop", "function": "cart", "cold": false, "waitMS": 0, "durationMS": 20, "memoryMB": 128, "status": 200}"#
         } + [#"{"time": 1700086400, "app": "other", "function": "gone", "cold": true, "waitMS": 0, "durationMS": 20, "memoryMB": 128, "status": 200}"#]
-        try lines.joined(separator: "\n").write(toFile: trace, atomically: true, encoding: .utf8)
+        try lines.dropLast(2).joined(separator: "\n").write(toFile: "\(server.home.path)/trace.jsonl.1", atomically: true, encoding: .utf8)
+        try lines.suffix(2).joined(separator: "\n").write(toFile: "\(server.home.path)/trace.jsonl", atomically: true, encoding: .utf8)
 
-        let (status, stdout, stderr) = try await runOffPool([CommandLineTests.fnrt, "tune", trace, "--format", "fnrt", "--target-cold-rate", "0.1",
-                                                "--apply", "http://127.0.0.1:\(server.port)"])
+        let (status, stdout, stderr) = try await runOffPool(["env", "FNRT_HOME=\(server.home.path)", CommandLineTests.fnrt, "tune",
+                                                             "--target-cold-rate", "0.1", "--apply", "http://127.0.0.1:\(server.port)"])
         #expect(status == 0, "\(stderr)")
         #expect(stdout.contains("shop/cart: idle_timeout 30s -> 300s"), "\(stdout)")
         #expect(stdout.contains("other/gone: not on the server"), "\(stdout)")

@@ -129,6 +129,21 @@ import Tuning
         #expect { try refusing.forEachFunction { _ in } } throws: { "\($0)".contains(":2: minute") && "\($0)".contains("'-1' is not a count") }
     }
 
+    /// The file the scheduler rotated away is read first; a trace's format
+    /// is told by its first character.
+    @Test func readsTheRotatedFileToo() throws {
+        let line = { (time: Int) in #"{"time":\#(time),"app":"acme","function":"f","cold":false,"waitMS":0,"durationMS":1000,"memoryMB":128,"status":200}"# }
+        let path = try write("trace.jsonl", line(1020))
+        _ = try write("trace.jsonl.1", [line(1000), line(1010)].joined(separator: "\n"))
+        #expect(FnrtTrace.files(path) == [path + ".1", path])
+        let (functions, horizon, _) = try FnrtTrace.read(files: FnrtTrace.files(path))
+        #expect(functions.first?.arrivals.map(\.time) == [0, 10, 20])
+        #expect(horizon == 21)
+        guard case .fnrt = TraceSource.detecting(path, memory: nil, durations: nil) else { Issue.record("JSON Lines taken for CSV"); return }
+        let csv = try write("invocations.csv", "HashOwner,HashApp,HashFunction,Trigger,1\n")
+        guard case .azure = TraceSource.detecting(csv, memory: nil, durations: nil) else { Issue.record("CSV taken for JSON Lines"); return }
+    }
+
     @Test func readsFnrtsOwnTrace() throws {
         let lines = [
             #"{"time":1000,"app":"acme","function":"f","cold":true,"waitMS":100,"durationMS":2000,"memoryMB":256,"status":200}"#,
