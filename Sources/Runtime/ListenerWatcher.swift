@@ -22,13 +22,14 @@ enum ListenerWatcher {
     final class CancelSignal: Sendable {
         let fds: (read: Int32, write: Int32)
         init() {
-            var pair: [Int32] = [0, 0]
-            pipe(&pair)
-            for fd in pair { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            // Out of descriptors: no pipe, and nothing closed later (not descriptor 0, another's).
+            var pair: [Int32] = [-1, -1]
+            if pipe(&pair) != 0 { pair = [-1, -1] }
+            for fd in pair where fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
             fds = (pair[0], pair[1])
         }
         func fire() { _ = write(fds.write, "x", 1) }
-        deinit { close(fds.read); close(fds.write) }
+        deinit { if fds.read >= 0 { close(fds.read); close(fds.write) } }
     }
 
     private static func blockingWait(directory: String, name: String, timeout: Duration, cancel: CancelSignal) throws -> Outcome {

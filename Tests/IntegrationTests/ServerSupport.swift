@@ -13,6 +13,10 @@ import TestSupport
 final class RunningServer: Sendable {
     let home: FnrtHome
     let port: Int
+    /// A client timeout of a few seconds closes a kept-alive connection
+    /// between two of a test's requests, as curl may reuse it (a reset, on a
+    /// loaded machine): every request then asks for a connection of its own.
+    let connectionPerRequest: Bool
     private let stopper: AsyncStream<Void>.Continuation
     private let task: Task<Void, any Error>
     let transport = CurlTransport(connectTimeout: 5, stallTimeout: 60)
@@ -52,12 +56,13 @@ final class RunningServer: Sendable {
             _ = try await task.value
             throw TestFailure("the server stopped before it listened")
         }
-        return RunningServer(home: home, port: port, stopper: stopper, task: task)
+        return RunningServer(home: home, port: port, connectionPerRequest: configuration.clientTimeout < .seconds(10), stopper: stopper, task: task)
     }
 
-    private init(home: FnrtHome, port: Int, stopper: AsyncStream<Void>.Continuation, task: Task<Void, any Error>) {
+    private init(home: FnrtHome, port: Int, connectionPerRequest: Bool, stopper: AsyncStream<Void>.Continuation, task: Task<Void, any Error>) {
         self.home = home
         self.port = port
+        self.connectionPerRequest = connectionPerRequest
         self.stopper = stopper
         self.task = task
     }
@@ -97,6 +102,7 @@ final class RunningServer: Sendable {
     func request(_ method: String, _ path: String, headers: [(String, String)] = [], body: String? = nil) async throws -> Answer {
         var request = HTTPRequest(method: method, url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         for (name, value) in headers { request.headers.append((name, value)) }
+        if connectionPerRequest { request.headers.append(("Connection", "close")) }
         if let body { request.body = .data(Data(body.utf8)) }
         let sink = BufferSink(limit: 64 << 20)
         let head = try await transport.perform(request, sink: sink)
@@ -188,8 +194,11 @@ func closedConnection(port: Int, after text: String) throws -> (String, Duration
 final class RawConnection: @unchecked Sendable {
     let fd: Int32
 
+    /// The descriptor is stored only once connected: a class initializer
+    /// that throws after storing it still runs `deinit`, whose second
+    /// `close` could close another thread's newly opened descriptor.
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
         var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -201,9 +210,11 @@ final class RawConnection: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else {
+            let code = errno
             close(fd)
-            throw TestFailure("connect: \(errno)")
+            throw TestFailure("connect: \(code)")
         }
+        self.fd = fd
     }
 
     deinit { close(fd) }
@@ -249,9 +260,25 @@ final class RawConnection: @unchecked Sendable {
 /// True while a TCP socket listens on the loopback `port` (from /proc/net/tcp, without connecting).
 func isListening(port: Int) -> Bool {
     let local = "0100007F:" + String(format: "%04X", port)
-    guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return false }
-    return table.split(separator: "\n").dropFirst().contains { line in
+    return readWhole("/proc/net/tcp").split(separator: "\n").dropFirst().contains { line in
         let columns = line.split(separator: " ")
         return columns.count > 3 && columns[1] == local && columns[3] == "0A"  // 0A: LISTEN
     }
+}
+
+/// A file read to its end. `String(contentsOfFile:)` reads a /proc file's
+/// first page only (they report no size): /proc/net/tcp past about 26
+/// sockets lost the listener, and `isListening` said false while it listened.
+func readWhole(_ path: String) -> String {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return "" }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = read(fd, &chunk, chunk.count)
+        guard count > 0 else { break }
+        bytes += chunk[..<count]
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }
