@@ -729,6 +729,7 @@ public final class Scheduler: @unchecked Sendable {
             for hot in idle { group.addTask { [driver] in try? await driver.remove(hot.container) } }
         }
         for container in (try? await driver.list()) ?? [] { try? await driver.remove(container) }
+        trace?.flush()
     }
 
     /// The first step of a shutdown: new calls and those waiting for a

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Runtime
 import Server
 import Synchronization
 
@@ -8,10 +9,10 @@ import Synchronization
 /// [Module] message`), made for one line per request: the time stamp is
 /// formatted once a second (`StreamLogHandler` calls `localtime`, which looks
 /// at the time zone file on every line), and lines are written together, as
-/// nginx's `access_log ... buffer= flush=` does, by a writer thread: when
-/// 16 KiB wait or within 100 ms; at once, by the caller, for a warning or
-/// worse (and what waits before it), and when `fnrt serve` ends (`flush()`);
-/// a crash loses at most the last 100 ms of info lines. The access log cost about 37 µs of CPU per
+/// nginx's `access_log ... buffer= flush=` does (`BatchedWriter`): when
+/// 16 KiB wait or within 100 ms; at once for a warning or worse (and what
+/// waits before it), and when `fnrt serve` ends (`flush()`); a crash loses
+/// at most the last 100 ms of info lines. The access log cost about 37 µs of CPU per
 /// request through `StreamLogHandler`, and a `write(2)` per line kept the
 /// event loop busy enough to triple the gateway's p99 (Scripts/bench/gateway).
 struct ServeLogHandler: LogHandler {
@@ -100,63 +101,19 @@ struct ServeLogHandler: LogHandler {
         bytes.append(contentsOf: "] ".utf8)
     }
 
-    /// Adds a line to those that wait. A warning or worse is written at
-    /// once (with what waits before it); 16 KiB waiting wake the writer
-    /// thread, so that an event loop never spends a request's time in
-    /// write(2) (once per ~130 requests, it showed at p99); 64 KiB waiting
-    /// (the writer cannot keep up) are written by the caller.
+    /// Adds a line to those that wait (`BatchedWriter`: 16 KiB, or within
+    /// 100 ms, written off the event loops: a write(2) once per ~130 requests
+    /// on an event loop showed at p99). A warning or worse is written at once,
+    /// with what waits before it.
     private static func append(level: Logger.Level, _ line: (inout [UInt8]) -> Void) {
-        let (before, after) = pending.withLock { bytes in
-            let before = bytes.count
-            line(&bytes)
-            return (before, bytes.count)
-        }
-        if level >= .warning || after >= 4 * batchBytes {
-            flush()
-        } else {
-            startFlusher
-            if before < batchBytes, after >= batchBytes { wakeFlusher.signal() }
-        }
+        lines.append(line)
+        if level >= .warning { flush() }
     }
 
     /// Writes the lines that wait.
-    static func flush() {
-        // One flush at a time, in order; the lines are swapped out under the
-        // lock and written outside it, so an event loop logging a request
-        // never waits for a write(2).
-        writing.withLock { lines in
-            pending.withLock { swap(&$0, &lines) }
-            lines.withUnsafeBytes { buffer in
-                var written = 0
-                while written < buffer.count {
-                    let count = write(STDERR_FILENO, buffer.baseAddress! + written, buffer.count - written)
-                    if count > 0 { written += count } else if count == 0 || errno != EINTR { break }
-                }
-            }
-            lines.removeAll(keepingCapacity: true)
-        }
-    }
+    static func flush() { lines.flush() }
 
-    private static let batchBytes = 16 << 10
-    private static let pending = Mutex<[UInt8]>(emptyBatch())
-    /// The lines being written (`flush`), swapped with `pending`.
-    private static let writing = Mutex<[UInt8]>(emptyBatch())
-
-    private static func emptyBatch() -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(batchBytes + 1024)
-        return bytes
-    }
-    /// A thread that writes what waits ten times a second, and when a batch
-    /// is full; started by the first line that waits.
-    private static let startFlusher: Void = Thread.detachNewThread {
-        while true {
-            _ = wakeFlusher.wait(timeout: .now() + .milliseconds(100))
-            flush()
-        }
-    }
-    /// Signalled when a batch is full.
-    private static let wakeFlusher = DispatchSemaphore(value: 0)
+    private static let lines = BatchedWriter { BatchedWriter.writeAll($0, to: STDERR_FILENO) }
 
     /// The local time stamp, remade when the second changes.
     struct Clock {
