@@ -44,20 +44,18 @@ public struct ProcessIdentity: Equatable, Sendable, CustomStringConvertible {
         return fields.count > 19 ? UInt64(fields[19]) : nil
     }
 
-    /// A temporary name in `directory` (`.tmp-PID-STARTTIME-RANDOM`) that
-    /// `removeLeftovers(in:)` removes once this process is gone.
-    static func temporaryPath(in directory: String) -> String {
-        "\(directory)/\(temporaryPrefix)\(current)-\(UUID().uuidString.prefix(8))"
+    /// A temporary name in `directory` (`PREFIX-PID-STARTTIME-RANDOM`) that
+    /// `removeLeftovers(in:prefix:)` removes once this process is gone.
+    static func temporaryPath(in directory: String, prefix: String = ".tmp") -> String {
+        "\(directory)/\(prefix)-\(current)-\(UUID().uuidString.prefix(8))"
     }
-
-    static let temporaryPrefix = ".tmp-"
 
     /// Removes the temporary files and directories in `directory` left by
     /// processes that are gone (killed mid-pull, mid-unpack); those of a
     /// running process, and names of another form, stay.
-    static func removeLeftovers(in directory: String) {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(temporaryPrefix) {
-            let parts = name.dropFirst(temporaryPrefix.count).split(separator: "-")
+    static func removeLeftovers(in directory: String, prefix: String = ".tmp") {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(prefix + "-") {
+            let parts = name.dropFirst(prefix.count + 1).split(separator: "-")
             guard parts.count == 3, let maker = ProcessIdentity(parsing: "\(parts[0])-\(parts[1])"), !maker.isRunning else { continue }
             RootDirectory.removeTree("\(directory)/\(name)")
         }

@@ -94,8 +94,10 @@ public final class Unpacker: Sendable {
         guard access(destination, F_OK) != 0 else {
             throw StoreError.io(path: destination, operation: "unpack into", errno: EEXIST)
         }
-        let parent = (destination as NSString).deletingLastPathComponent
-        let temporary = (parent.isEmpty ? "." : parent) + "/.fnrt-unpack-\(UUID().uuidString)"
+        let parent = (destination as NSString).deletingLastPathComponent.isEmpty ? "." : (destination as NSString).deletingLastPathComponent
+        // An `fnrt unpack` killed mid-way left its temporary root beside the destination.
+        ProcessIdentity.removeLeftovers(in: parent, prefix: ".fnrt-unpack")
+        let temporary = ProcessIdentity.temporaryPath(in: parent, prefix: ".fnrt-unpack")
         var report = try build(layers, reusing: nil, from: 0, at: temporary)
         guard rename(temporary, destination) == 0 else {
             let code = errno

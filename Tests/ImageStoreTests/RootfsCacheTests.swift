@@ -49,8 +49,8 @@ import TestSupport
     /// A pull killed mid-unpack (Ctrl-C, SIGKILL) left its half-made root
     /// for good (86 MB from one Ctrl-C of a 240 MB pull). The next unpacker
     /// removes the temporary roots, and the store the temporary files, of
-    /// processes that are gone; a running process's stay, as do names of
-    /// another form.
+    /// processes that are gone, as the next `fnrt unpack` into a directory
+    /// does beside it; a running process's stay, as do names of another form.
     @Test func temporaryRootsAndFilesOfAKilledProcessGoWithTheNextUnpackerOrStore() throws {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/bin/sleep")
@@ -60,8 +60,9 @@ import TestSupport
         let rootfs = sandbox + "/rootfs", ingest = sandbox + "/store/ingest"
         _ = try ContentStore(root: sandbox + "/store")
         let killed = "\(rootfs)/.tmp-\(maker)-0badc0de", killedFile = "\(ingest)/.tmp-\(maker)-0badc0de"
+        let killedUnpack = "\(sandbox)/out/.fnrt-unpack-\(maker)-0badc0de"  // `fnrt unpack DIR` killed: beside DIR
         let live = "\(rootfs)/.tmp-\(ProcessIdentity.current)-600dc0de", other = "\(rootfs)/.tmp-3F2504E0-4F89-11D3-9A0C-0305E82C3301"
-        for directory in [killed + "/usr/lib", live, other] { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        for directory in [killed + "/usr/lib", killedUnpack + "/etc", live, other] { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         #expect(FileManager.default.createFile(atPath: killed + "/usr/lib/half", contents: Data("half".utf8)))
         #expect(FileManager.default.createFile(atPath: killedFile, contents: Data("{}".utf8)))
 
@@ -70,8 +71,12 @@ import TestSupport
         kill(child.processIdentifier, SIGKILL)
         child.waitUntilExit()
 
-        _ = try Unpacker(store: try ContentStore(root: sandbox + "/store"), cacheDirectory: rootfs)
+        let store = try ContentStore(root: sandbox + "/store")
+        let unpacker = try Unpacker(store: store, cacheDirectory: rootfs)
         #expect(!FileManager.default.fileExists(atPath: killed) && !FileManager.default.fileExists(atPath: killedFile))
+        let image = try storeImage([try makeLayer([.text("ok", "x")])], in: store, as: "small")
+        _ = try unpacker.unpack(image.layers, into: "\(sandbox)/out/root")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(sandbox)/out") == ["root"])
         #expect(FileManager.default.fileExists(atPath: live) && FileManager.default.fileExists(atPath: other))
     }
 
