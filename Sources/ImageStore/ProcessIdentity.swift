@@ -15,12 +15,12 @@ public struct ProcessIdentity: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// This process.
-    public static let current = ProcessIdentity(pid: getpid(), startTime: startTime(of: getpid()) ?? 0)
+    public static let current = ProcessIdentity(pid: getpid(), startTime: status(of: getpid())?.startTime ?? 0)
 
     /// The running process `pid`; nil when there is none.
     public init?(runningProcess pid: pid_t) {
-        guard let startTime = Self.startTime(of: pid) else { return nil }
-        self.init(pid: pid, startTime: startTime)
+        guard let status = Self.status(of: pid), status.running else { return nil }
+        self.init(pid: pid, startTime: status.startTime)
     }
 
     /// Reads `PID-STARTTIME`.
@@ -32,16 +32,23 @@ public struct ProcessIdentity: Equatable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(pid)-\(startTime)" }
 
-    /// True while the process runs.
-    public var isRunning: Bool { Self.startTime(of: pid) == startTime }
+    /// True while the process runs. A killed process its parent has not
+    /// reaped yet (a zombie) has ended: it looked alive until then, and
+    /// `fnrt serve` left a killed instance's containers running.
+    public var isRunning: Bool {
+        guard let status = Self.status(of: pid) else { return false }
+        return status.running && status.startTime == startTime
+    }
 
-    /// The process's start time (`/proc/PID/stat`, field 22); nil when there is no such process.
-    static func startTime(of pid: pid_t) -> UInt64? {
+    /// The process's start time (`/proc/PID/stat`, field 22), and whether
+    /// it runs (field 3 is not `Z`, a zombie, or `X`, dead); nil when there is no such process.
+    static func status(of pid: pid_t) -> (startTime: UInt64, running: Bool)? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let commandEnd = stat.lastIndex(of: ")") else { return nil }
         // After the command (which may hold spaces and parentheses): field 3 on.
         let fields = stat[stat.index(after: commandEnd)...].split(separator: " ")
-        return fields.count > 19 ? UInt64(fields[19]) : nil
+        guard fields.count > 19, let startTime = UInt64(fields[19]) else { return nil }
+        return (startTime, fields[0] != "Z" && fields[0] != "X")
     }
 
     /// A temporary name in `directory` (`PREFIX-PID-STARTTIME-RANDOM`) that

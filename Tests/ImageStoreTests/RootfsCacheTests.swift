@@ -80,6 +80,39 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: live) && FileManager.default.fileExists(atPath: other))
     }
 
+    /// A process killed and not yet reaped by its parent (a zombie: what a
+    /// killed `fnrt serve` is until its supervisor or shell waits for it)
+    /// is not running: what it left is removed, its containers too.
+    @Test func aKilledProcessIsNotRunningBeforeItsParentReapsIt() throws {
+        // The shell starts `sleep`, prints its ID, and becomes a `sleep` that never reaps it.
+        let parent = Process()
+        parent.executableURL = URL(fileURLWithPath: "/bin/sh")
+        parent.arguments = ["-c", "sleep 30 >/dev/null & echo $!; exec sleep 30 >/dev/null"]
+        let output = Pipe()
+        parent.standardOutput = output
+        try parent.run()
+        defer {
+            kill(parent.processIdentifier, SIGKILL)
+            parent.waitUntilExit()
+        }
+        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        let child = try #require(pid_t(line.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let maker = try #require(ProcessIdentity(runningProcess: child))
+        #expect(maker.isRunning)
+        let leftover = "\(sandbox)/rootfs/.tmp-\(maker)-0badc0de"
+        try FileManager.default.createDirectory(atPath: leftover, withIntermediateDirectories: true)
+
+        kill(child, SIGKILL)
+        let zombie = (0..<100).contains { _ in
+            usleep(20_000)
+            return ((try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)) ?? "").contains(") Z ")
+        }
+        try #require(zombie, "the killed child waits for its parent as a zombie")
+        #expect(!maker.isRunning)
+        _ = try Unpacker(store: try ContentStore(root: sandbox + "/store"), cacheDirectory: sandbox + "/rootfs")
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+    }
+
     @Test func refusesLayersThatAreNotTar() throws {
         let store = try ContentStore(root: sandbox + "/store")
         let blob = try store.write(Data("{}".utf8), mediaType: "application/vnd.example.not-a-layer")
