@@ -96,25 +96,26 @@ public final class InvocationTrace: Sendable {
         guard value >= 0, value * scale < 9e15 else {
             return bytes.append(contentsOf: (value.isFinite ? "\(value)" : "0").utf8)
         }
-        let scaled = Int((value * scale).rounded()), unit = Int(scale)
-        appendDecimal(scaled / unit, to: &bytes)
+        let scaled = UInt((value * scale).rounded()), unit = UInt(scale)
+        appendDecimal(Int(scaled / unit), to: &bytes)
         bytes.append(UInt8(ascii: "."))
-        var digits = scaled % unit, divisor = unit / 10
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(digits / divisor))
-            digits %= divisor
-            divisor /= 10
-        }
+        appendDigits(scaled % unit, from: unit / 10, to: &bytes)
     }
 
     /// An integer's decimal digits, with a sign when negative.
     static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude, divisor: UInt = 1
-        while magnitude / divisor >= 10 { divisor *= 10 }
+        var divisor: UInt = 1
+        while value.magnitude / divisor >= 10 { divisor *= 10 }
+        appendDigits(value.magnitude, from: divisor, to: &bytes)
+    }
+
+    /// The digits of `value` from `divisor`'s place down, leading zeros included.
+    private static func appendDigits(_ value: UInt, from divisor: UInt, to bytes: inout [UInt8]) {
+        var value = value, divisor = divisor
         while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(magnitude / divisor))
-            magnitude %= divisor
+            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor))
+            value %= divisor
             divisor /= 10
         }
     }
