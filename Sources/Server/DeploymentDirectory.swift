@@ -22,7 +22,10 @@ actor DeploymentDirectory {
         self.path = path
         self.gateway = gateway
         self.logger = logger
+        guard access(path, F_OK) != 0 else { return }
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        // A mistyped --specs would otherwise serve no deployment without a word.
+        logger.notice("created the deployments directory, which did not exist", metadata: ["directory": "\(path)"])
     }
 
     /// Deploys every file that is new or changed since the last look and

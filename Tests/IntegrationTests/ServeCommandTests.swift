@@ -130,6 +130,13 @@ struct ServeCommandTests {
         #expect(parsed.count == lines.count, "every access line in the format: \(lines)")
         #expect(parsed.map { "\($0.output.2) \($0.output.3)" } == ["/s/hi 200", "/s/nope 404", "/health 200"], "\(text)")
         #expect(Set(parsed.map { String($0.output.1) }).count == 3, "a request id each: \(lines)")
+        #expect(!text.contains("created the deployments directory"), "\(text)")
+
+        // A --specs directory that does not exist (a typo) is created, and the log says so.
+        let (second, _, secondLog) = try launch(home: home, options: ["--log-level", "info", "--specs", "\(home.path)/spces"])
+        second.terminate()
+        second.waitUntilExit()
+        #expect(try String(contentsOfFile: secondLog, encoding: .utf8).contains("created the deployments directory, which did not exist"))
     }
 
     /// Started under a low soft limit of open files (hosts commonly set
