@@ -27,15 +27,32 @@ final class InterruptCleanup {
                 // Whatever becomes of the cleanup, the process ends within 10 s.
                 DispatchQueue.global().asyncAfter(deadline: .now() + 10) { InterruptCleanup.end(by: number) }
                 Task {
-                    for container in (try? await driver.list()) ?? [] {
-                        try? await driver.kill(container)
-                        try? await driver.remove(container)
-                    }
+                    await InterruptCleanup.removeAll(of: driver)
                     InterruptCleanup.end(by: number)
                 }
             }
             source.resume()
             return source
+        }
+    }
+
+    /// Kills and removes the driver's containers, and looks again every
+    /// 300 ms until two looks in a row find none (for 8 s at most): a
+    /// container whose runtime was starting as the signal came is not
+    /// listed yet (crun writes its state once it has set the container up),
+    /// and a removal can fail once. One pass left such a container running.
+    static func removeAll(of driver: any ContainerDriver) async {
+        let deadline = ContinuousClock.now + .seconds(8)
+        var emptyLooks = 0
+        while ContinuousClock.now < deadline {
+            let containers = (try? await driver.list()) ?? []
+            emptyLooks = containers.isEmpty ? emptyLooks + 1 : 0
+            if emptyLooks == 2 { return }
+            for container in containers {
+                try? await driver.kill(container)
+                try? await driver.remove(container)
+            }
+            try? await Task.sleep(for: .milliseconds(300))
         }
     }
 
