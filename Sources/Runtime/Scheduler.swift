@@ -457,7 +457,10 @@ public final class Scheduler: @unchecked Sendable {
         }
         let prewarm = pool.keepAlive?.prewarmWanted == true ? 1 : 0
         let kept = pool.retired ? 0 : max(spec.provisioned, prewarm)
-        while pool.waiters.count + max(0, kept - pool.total) > pool.starting, pool.total < spec.maxContainers {
+        // Calls waiting beyond the containers starting for them, or fewer containers than kept
+        // (`total` counts those starting). The sum of the two, against `starting`, counted the
+        // starting ones twice: two provisioned containers got one.
+        while pool.waiters.count > pool.starting || kept > pool.total, pool.total < spec.maxContainers {
             guard makeRoom(spec.memoryMB, except: spec) else { break }
             pool.starting += 1
             Task { await self.launch(spec) }

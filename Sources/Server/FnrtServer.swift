@@ -90,7 +90,7 @@ public struct FnrtServer: Sendable {
                                                                                 logger: logger, accessLog: accessLog, clientTimeout: clientTimeout) })
             },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "fnrt"),
-            services: [parts.runtime, parts.retirer],
+            services: [parts.runtime, parts.follower],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
         let runtime = parts.runtime
@@ -117,7 +117,7 @@ public struct FnrtServer: Sendable {
     struct Parts {
         var responder: FnrtResponder
         var runtime: RuntimeService
-        var retirer: ChangedFunctionRetirer
+        var follower: FunctionChangeFollower
     }
 
     func assemble(registry: RegistryClient) throws -> Parts {
@@ -140,7 +140,7 @@ public struct FnrtServer: Sendable {
                                       resolver: resolver, invoker: scheduler, metrics: prometheus, apiToken: configuration.apiToken,
                                       maxBodyBytes: configuration.maxBodyBytes)
         return Parts(responder: responder, runtime: RuntimeService(scheduler: scheduler, deployments: deployments, grace: configuration.shutdownGrace, logger: logger),
-                     retirer: ChangedFunctionRetirer(store: metadata, scheduler: scheduler, resolver: resolver))
+                     follower: FunctionChangeFollower(store: metadata, scheduler: scheduler, resolver: resolver, logger: logger))
     }
 }
 

@@ -43,6 +43,7 @@ final class StoreFunctionResolver: FunctionResolver {
         spec.timeout = .seconds(function.timeout)
         spec.idleTimeout = .seconds(function.idleTimeout)
         if function.hasAdaptiveIdleTimeout { spec.adaptiveKeepAlive = defaults.adaptiveKeepAlive }
+        spec.provisioned = function.provisionedConcurrency
         spec.config = app.effectiveConfig(for: function)
         defaults.apply(to: &spec)
         cache.withLock { if $0.generation == generation { $0.specs[reference] = spec } }

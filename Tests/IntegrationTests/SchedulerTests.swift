@@ -321,15 +321,17 @@ struct SchedulerTests {
         await scheduler.shutdown()
     }
 
+    /// Two, not one: the launch rule counted starting containers twice, and
+    /// a function provisioned with N got one container.
     @Test func provisionedContainersStayHotPastTheIdleTimeout() async throws {
         let (scheduler, _) = try make()
         var function = spec("hello")
-        function.provisioned = 1
+        function.provisioned = 2
         function.idleTimeout = .seconds(1)
         scheduler.provision(function)
-        #expect(await eventually(within: .seconds(60)) { scheduler.idleContainers(function).count == 1 })
+        #expect(await eventually(within: .seconds(60)) { scheduler.idleContainers(function).count == 2 })
         try await Task.sleep(for: .milliseconds(2500))
-        #expect(scheduler.idleContainers(function).count == 1)
+        #expect(scheduler.idleContainers(function).count == 2)
         let result = await invoke(scheduler, function, "warm")
         #expect(result.status == 200 && !result.cold)
         await scheduler.shutdown()

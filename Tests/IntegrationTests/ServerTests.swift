@@ -402,6 +402,36 @@ struct ServerTests {
         try await server.stop()
     }
 
+    /// `fnrt.io/provisioned_concurrency` keeps containers hot from the
+    /// moment the function is created, past its idle timeout, with its
+    /// settings as they change, and again after a restart; Fn's API has no
+    /// field for it, and `fnrt serve` had no way to ask for it.
+    @Test func provisionedConcurrencyKeepsContainersHotFromCreationAndAcrossARestart() async throws {
+        let server = try await RunningServer.start()
+        let (_, id) = try await server.register(app: "ops", function: "warm", image: "fns/hello:test",
+                                                 extra: ["idle_timeout": 1, "annotations": ["fnrt.io/provisioned_concurrency": 2]])
+        #expect(try await eventually(within: .seconds(60)) { try containers(of: server.home).count == 2 }, "two started without a call")
+        try await Task.sleep(for: .seconds(3))
+        let provisioned = try containers(of: server.home)
+        #expect(provisioned.count == 2, "kept past the idle timeout")
+        #expect(try await server.request("POST", "/invoke/\(id)").status == 200)
+        let metrics = try await server.request("GET", "/metrics").body
+        #expect(metrics.contains(#"fnrt_calls_total{function="ops/warm",outcome="ok",start="warm"} 1"#), "the first call is warm: \(metrics)")
+
+        try await server.api("PUT", "/v2/fns/\(id)", ["annotations": ["fnrt.io/provisioned_concurrency": 1]])
+        #expect(try await eventually(within: .seconds(60)) {
+            let now = try containers(of: server.home)
+            return now.count == 1 && Set(now).isDisjoint(with: provisioned)
+        }, "one container with the new settings, the two old ones gone")
+        try await server.stop()
+
+        let again = try await RunningServer.start(home: server.home)
+        #expect(try await eventually(within: .seconds(60)) { try containers(of: again.home).count == 1 }, "provisioned again at start")
+        try await again.api("PUT", "/v2/fns/\(id)", ["annotations": ["fnrt.io/provisioned_concurrency": ""]])
+        #expect(try await eventually(within: .seconds(20)) { try containers(of: again.home).isEmpty }, "none once the annotation is removed")
+        try await again.stop()
+    }
+
     @Test func anInvalidSpecIsRefusedWithEveryProblemAndTheServedOneStays() async throws {
         let server = try await RunningServer.start()
         try await server.register(app: "app", function: "hello", image: "fns/hello:test")

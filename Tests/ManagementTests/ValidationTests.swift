@@ -54,6 +54,11 @@ struct ValidationTests {
         Case(method: "PUT", path: "/v2/fns/$FN", body: #"{"memory": 9000}"#, field: "memory"),
         Case(method: "PUT", path: "/v2/fns/$FN", body: #"{"timeout": 1000}"#, field: "timeout"),
         Case(method: "PUT", path: "/v2/fns/$FN", body: #"{"idle_timeout": 7200}"#, field: "idle_timeout"),
+        // fnrt's provisioned concurrency: a whole number of containers, 0 to 100.
+        Case(path: "/v2/fns", body: #"{"name": "f", "app_id": "$APP", "image": "i", "annotations": {"fnrt.io/provisioned_concurrency": -1}}"#, field: "fnrt.io/provisioned_concurrency"),
+        Case(path: "/v2/fns", body: #"{"name": "f", "app_id": "$APP", "image": "i", "annotations": {"fnrt.io/provisioned_concurrency": 1.5}}"#, field: "fnrt.io/provisioned_concurrency"),
+        Case(path: "/v2/fns", body: #"{"name": "f", "app_id": "$APP", "image": "i", "annotations": {"fnrt.io/provisioned_concurrency": "2"}}"#, field: "fnrt.io/provisioned_concurrency"),
+        Case(method: "PUT", path: "/v2/fns/$FN", body: #"{"annotations": {"fnrt.io/provisioned_concurrency": 101}}"#, field: "fnrt.io/provisioned_concurrency"),
         // Triggers.
         Case(path: "/v2/triggers", body: #"{"name": "t", "fn_id": "$FN", "type": "http", "source": "/t"}"#, field: "app_id"),
         Case(path: "/v2/triggers", body: #"{"app_id": "$APP", "fn_id": "$FN", "type": "http", "source": "/t"}"#, field: "name"),

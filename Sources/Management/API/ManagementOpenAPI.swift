@@ -808,7 +808,7 @@ public enum ManagementOpenAPI {
           "app_id",
           "image"
         ],
-        "description": "Also accepted: annotations, an object of Fn's rules, described here and not in the schema (at most 100 keys of 1-128 printable non-space ASCII characters, values any JSON but \"\" and null, at most 512 bytes serialized); 400 otherwise.",
+        "description": "Also accepted: annotations, an object of Fn's rules, described here and not in the schema (at most 100 keys of 1-128 printable non-space ASCII characters, values any JSON but \"\" and null, at most 512 bytes serialized); 400 otherwise. fnrt.io/provisioned_concurrency (fnrt): a whole number from 0 to 100 of containers kept hot at all times; 400 otherwise.",
         "properties": {
           "name": {
             "type": "string",
@@ -854,7 +854,7 @@ public enum ManagementOpenAPI {
       },
       "FnUpdate": {
         "type": "object",
-        "description": "name and app_id may be given only unchanged (400 otherwise). Also accepted: annotations, merged into the existing ones, where a key whose value is \"\" or null is removed; the result follows Fn's rules (at most 100 keys of 1-128 printable non-space ASCII characters, values any JSON but \"\" and null, at most 512 bytes serialized); 400 otherwise.",
+        "description": "name and app_id may be given only unchanged (400 otherwise). Also accepted: annotations, merged into the existing ones, where a key whose value is \"\" or null is removed; the result follows Fn's rules (at most 100 keys of 1-128 printable non-space ASCII characters, values any JSON but \"\" and null, at most 512 bytes serialized); 400 otherwise. fnrt.io/provisioned_concurrency (fnrt): a whole number from 0 to 100 of containers kept hot at all times; 400 otherwise.",
         "properties": {
           "image": {
             "type": [

@@ -52,6 +52,19 @@ public struct Function: Codable, Sendable, Equatable {
 
     /// True when the function's keep-alive adapts to its calls (`idle_timeout: auto`).
     public var hasAdaptiveIdleTimeout: Bool { annotations[Function.idleTimeoutAnnotation] == .string(Function.adaptiveIdleTimeout) }
+
+    /// The annotation that asks for containers kept hot at all times (OCI
+    /// Functions' provisioned concurrency): a whole number, 0 to
+    /// `maxProvisionedConcurrency`; Fn's API has no field for it.
+    public static let provisionedConcurrencyAnnotation = "fnrt.io/provisioned_concurrency"
+    public static let maxProvisionedConcurrency = 100
+
+    /// The containers `fnrt serve` keeps hot for this function at all times (0: none).
+    public var provisionedConcurrency: Int {
+        guard case .number(let count)? = annotations[Function.provisionedConcurrencyAnnotation],
+              count >= 0, count <= Double(Function.maxProvisionedConcurrency), count == count.rounded() else { return 0 }
+        return Int(count)
+    }
     public static let maxNameLength = 255
 
     enum CodingKeys: String, CodingKey {

@@ -74,6 +74,18 @@ enum Validate {
         }
     }
 
+    /// A function's annotations: `annotations`' rules, and fnrt's own
+    /// provisioned concurrency, a whole number from 0 to 100.
+    static func functionAnnotations(_ annotations: [String: JSONValue]) throws {
+        try self.annotations(annotations)
+        guard let value = annotations[Function.provisionedConcurrencyAnnotation] else { return }
+        guard case .number(let count) = value, count >= 0, count <= Double(Function.maxProvisionedConcurrency), count == count.rounded() else {
+            throw ManagementError.invalid(
+                "annotations",
+                "Invalid annotation value for \(quoted(Function.provisionedConcurrencyAnnotation)): a whole number of containers from 0 to \(Function.maxProvisionedConcurrency)")
+        }
+    }
+
     /// Config entries become the function's environment variables (`KEY=value`):
     /// a key is non-empty and has no `=`, and neither key nor value has a NUL
     /// byte. Such a key would have reached the function renamed (`A=B` as `A`)

@@ -15,6 +15,13 @@ extension MetadataStore {
         }
     }
 
+    /// Every function that asks for containers kept hot (`provisionedConcurrency` over 0).
+    public func provisionedFunctions() throws -> [Function] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM fns").map(Function.init(row:)).filter { $0.provisionedConcurrency > 0 }
+        }
+    }
+
     /// An app's functions in name order, optionally only the one called `name`.
     public func listFunctions(appID: String, name: String? = nil, cursor: String? = nil,
                               perPage: Int = Page<Function>.defaultPerPage) throws -> Page<Function> {
@@ -46,7 +53,7 @@ extension MetadataStore {
         let timeout = try Self.given(input.timeout, default: Function.defaultTimeout, Validate.timeout)
         let idleTimeout = try Self.given(input.idleTimeout, default: Function.defaultIdleTimeout, Validate.idleTimeout)
         let annotations = input.annotations ?? [:]
-        try Validate.annotations(annotations)
+        try Validate.functionAnnotations(annotations)
         try Validate.config(input.config ?? [:])
         let (id, now) = newID()
         let function = Function(id: id, name: name, appID: appID, image: image, memory: memory, timeout: timeout,
@@ -86,7 +93,7 @@ extension MetadataStore {
             try Validate.configPatch(input.config, onto: function.config)
             function.config = Merge.config(function.config, input.config)
             function.annotations = Merge.annotations(function.annotations, input.annotations)
-            try Validate.annotations(function.annotations)
+            try Validate.functionAnnotations(function.annotations)
             guard function != original else { return (function, []) }
             function.updatedAt = Timestamp.now()
             try function.save(db, insert: false)
