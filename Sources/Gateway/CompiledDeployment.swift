@@ -144,13 +144,17 @@ final class CompiledDeployment: Sendable {
         }
     }
 
-    /// The CORS headers of the actual response; no body for HEAD, and none
-    /// (nor a length) for a status that has none (1xx, 204, 304: RFC 9110),
-    /// whatever a function or a stock response said.
+    /// The CORS headers of the actual response; no body for HEAD, but the
+    /// length a GET would have had (RFC 9110: the same fields as for GET; it
+    /// said `Content-Length: 0`), and neither for a status that has none
+    /// (1xx, 204, 304), whatever a function or a stock response said.
     private func finish(_ answer: GatewayResponse, for request: GatewayRequest, cors: CORSPolicy?) -> GatewayResponse {
         var response = answer
         cors?.decorate(&response, for: request)
-        if request.method == .head { response.body = ByteBuffer() }
+        if request.method == .head {
+            if response.headers[.contentLength] == nil { response.headers[.contentLength] = String(response.body.readableBytes) }
+            response.body = ByteBuffer()
+        }
         if response.status.kind == .informational || response.status == .noContent || response.status == .notModified {
             response.body = ByteBuffer()
             response.headers[.contentLength] = nil

@@ -78,6 +78,16 @@ struct RouterTests {
         #expect(response.header("Content-Type") == "application/json")
     }
 
+    /// RFC 9110: a HEAD answer has the fields a GET's would, its length
+    /// included; it said `Content-Length: 0`.
+    @Test("HEAD's answer has the length of the GET's body")
+    func headKeepsTheLength() async throws {
+        let gateway = try await makeGateway(#"{"routes": [{"path": "/page", "methods": ["GET"], "backend": {"type": "STOCK_RESPONSE_BACKEND", "status": 200, "body": "twelve bytes"}}]}"#)
+        let response = try await gateway.send(request(.head, "/api/page"))
+        #expect(response.status == .ok && response.body.readableBytes == 0)
+        #expect(response.header("Content-Length") == "12")
+    }
+
     @Test("the request carries the path under the prefix and the raw query to the backend")
     func routePathAndQuery() async throws {
         let gateway = try await makeGateway(routingSpec)
