@@ -60,11 +60,14 @@ public struct Function: Codable, Sendable, Equatable {
     public static let maxProvisionedConcurrency = 100
 
     /// The containers `fnrt serve` keeps hot for this function at all times (0: none).
-    public var provisionedConcurrency: Int {
-        guard case .number(let count)? = annotations[Function.provisionedConcurrencyAnnotation],
-              count >= 0, count <= Double(Function.maxProvisionedConcurrency), count == count.rounded() else { return 0 }
+    public var provisionedConcurrency: Int { Self.provisionedCount(annotations[Function.provisionedConcurrencyAnnotation]) ?? 0 }
+
+    /// The annotation's value as a count of containers; nil unless a whole number from 0 to the maximum.
+    static func provisionedCount(_ value: JSONValue?) -> Int? {
+        guard case .number(let count)? = value, count >= 0, count <= Double(maxProvisionedConcurrency), count == count.rounded() else { return nil }
         return Int(count)
     }
+
     public static let maxNameLength = 255
 
     enum CodingKeys: String, CodingKey {

@@ -79,7 +79,7 @@ enum Validate {
     static func functionAnnotations(_ annotations: [String: JSONValue]) throws {
         try self.annotations(annotations)
         guard let value = annotations[Function.provisionedConcurrencyAnnotation] else { return }
-        guard case .number(let count) = value, count >= 0, count <= Double(Function.maxProvisionedConcurrency), count == count.rounded() else {
+        guard Function.provisionedCount(value) != nil else {
             throw ManagementError.invalid(
                 "annotations",
                 "Invalid annotation value for \(quoted(Function.provisionedConcurrencyAnnotation)): a whole number of containers from 0 to \(Function.maxProvisionedConcurrency)")
