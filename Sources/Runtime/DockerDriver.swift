@@ -81,7 +81,7 @@ public final class DockerDriver: ContainerDriver {
             RootDirectoryCleaner.remove(iofs)
             // No answer (the engine went away mid-request, as a restart does): it may have made
             // the container all the same. Removed by name once the engine answers again.
-            if case DockerError.api = error {} else { unremoved.withLock { _ = $0.insert(Container(id: name, iofs: iofs)) } }
+            if case DockerError.api = error {} else { unremoved.withLock { $0[Container(id: name, iofs: iofs), default: 0] += 0 } }
             throw ContainerError.launch(function: function, reason: "\(error)")
         }
     }
@@ -102,23 +102,38 @@ public final class DockerDriver: ContainerDriver {
         do {
             try await docker.removeContainer(container.id)
         } catch {
-            // The engine is away (restarting) or busy: tried again once it starts a container.
-            unremoved.withLock { _ = $0.insert(container) }
+            // The engine is away (restarting) or busy: tried again once it starts a
+            // container, and on its own after 1, 2, 4... s (30 s apart at most, eight times).
+            let failures = unremoved.withLock { pending in
+                pending[container, default: 0] += 1
+                return pending[container]!
+            }
+            if failures <= 8 {
+                let delay = Duration.seconds(min(30, 1 << (failures - 1)))
+                Task {
+                    try? await Task.sleep(for: delay)
+                    guard unremoved.withLock({ $0[container] != nil }) else { return }
+                    try? await remove(container)
+                }
+            }
             throw error
         }
-        unremoved.withLock { _ = $0.remove(container) }
+        unremoved.withLock { _ = $0.removeValue(forKey: container) }
         RootDirectoryCleaner.remove(container.iofs)
     }
 
-    /// Containers whose removal failed. A dockerd restart kills every
-    /// container, and the scheduler's removals fail while it is down: without
-    /// a second try the dead containers (and their iofs directories) would
-    /// stay until fnrt stops.
-    private let unremoved = Mutex<Set<Container>>([])
+    /// Containers whose removal failed, and how many times. A dockerd
+    /// restart kills every container, and the scheduler's removals fail
+    /// while it is down; the engine can also refuse a removal for a while
+    /// (`device or resource busy`: the container's mount still held by
+    /// another mount namespace). Without a second try the dead containers
+    /// (and their iofs directories) would stay until fnrt stops; with one
+    /// try at the next start, until a container starts (CI saw one left).
+    private let unremoved = Mutex<[Container: Int]>([:])
 
     /// Tries again to remove what could not be removed (in the background).
     private func removeUnremoved() {
-        let pending = unremoved.withLock { pending in defer { pending = [] }; return pending }
+        let pending = unremoved.withLock { Array($0.keys) }
         guard !pending.isEmpty else { return }
         Task { for container in pending { try? await remove(container) } }
     }
