@@ -134,6 +134,11 @@ final class CurlHandle: @unchecked Sendable {
             _ = ccurl_setopt_off_t(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.body?.length ?? 0))
             _ = ccurl_setopt_pointer(easy, CURLOPT_READDATA, context)
             _ = ccurl_setopt_data_callback(easy, CURLOPT_READFUNCTION, curlReadCallback)
+            // A body in memory or a file can be sent again: libcurl rewinds it when a reused
+            // connection turns out dead (an engine just restarted), where it failed with
+            // "necessary data rewind wasn't possible".
+            _ = ccurl_setopt_pointer(easy, CURLOPT_SEEKDATA, context)
+            _ = ccurl_setopt_seek_callback(easy, curlSeekCallback)
         }
 
         let code = curl_easy_perform(easy)
@@ -226,6 +231,14 @@ private let curlReadCallback: ccurl_data_callback = { buffer, size, count, userd
     case .stream:
         return 0  // handled above
     }
+}
+
+private let curlSeekCallback: ccurl_seek_callback = { userdata, offset, origin in
+    let transfer = transfer(userdata)
+    guard origin == SEEK_SET, let body = transfer.request.body, offset >= 0, offset <= body.length else { return 2 }  // CURL_SEEKFUNC_CANTSEEK
+    if case .stream = body { return 2 }
+    transfer.uploadOffset = Int64(offset)
+    return 0  // CURL_SEEKFUNC_OK
 }
 
 private let curlProgressCallback: @convention(c) (UnsafeMutableRawPointer?, curl_off_t, curl_off_t, curl_off_t, curl_off_t) -> Int32 = {

@@ -15,6 +15,9 @@ CURLcode ccurl_setopt_string(CURL *handle, CURLoption option, const char *value)
 CURLcode ccurl_setopt_pointer(CURL *handle, CURLoption option, void *value);
 CURLcode ccurl_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value);
 CURLcode ccurl_setopt_data_callback(CURL *handle, CURLoption option, ccurl_data_callback value);
+/* CURLOPT_SEEKFUNCTION: lets libcurl rewind an upload to send it again. */
+typedef int (*ccurl_seek_callback)(void *userdata, curl_off_t offset, int origin);
+CURLcode ccurl_setopt_seek_callback(CURL *handle, ccurl_seek_callback value);
 
 CURLcode ccurl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode ccurl_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *value);
