@@ -23,11 +23,19 @@ public struct ProcessIdentity: Equatable, Sendable, CustomStringConvertible {
         self.init(pid: pid, startTime: status.startTime)
     }
 
-    /// Reads `PID-STARTTIME`.
-    public init?<S: StringProtocol>(parsing text: S) {
-        let parts = text.split(separator: "-")
-        guard parts.count == 2, let pid = pid_t(parts[0]), pid > 0, let startTime = UInt64(parts[1]) else { return nil }
+    /// The process a `uniqueName` names: `fields` are the name's
+    /// dash-separated parts after its prefix (`PID`, `STARTTIME`, `RANDOM`);
+    /// nil for parts of another form.
+    public init?(nameFields fields: [Substring]) {
+        guard fields.count == 3, let pid = pid_t(fields[0]), pid > 0, let startTime = UInt64(fields[1]) else { return nil }
         self.init(pid: pid, startTime: startTime)
+    }
+
+    /// `PREFIX-PID-STARTTIME-RANDOM`: a name for something this process
+    /// makes (a runtime instance, a temporary file) that no other process,
+    /// nor another call here, makes, and that tells its maker (`init(nameFields:)`).
+    public static func uniqueName(_ prefix: String) -> String {
+        "\(prefix)-\(current)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
     }
 
     public var description: String { "\(pid)-\(startTime)" }
@@ -51,10 +59,10 @@ public struct ProcessIdentity: Equatable, Sendable, CustomStringConvertible {
         return (startTime, fields[0] != "Z" && fields[0] != "X")
     }
 
-    /// A temporary name in `directory` (`PREFIX-PID-STARTTIME-RANDOM`) that
+    /// A temporary name in `directory` (a `uniqueName`) that
     /// `removeLeftovers(in:prefix:)` removes once this process is gone.
     static func temporaryPath(in directory: String, prefix: String = ".tmp") -> String {
-        "\(directory)/\(prefix)-\(current)-\(UUID().uuidString.prefix(8))"
+        "\(directory)/\(uniqueName(prefix))"
     }
 
     /// Removes the temporary files and directories in `directory` left by
@@ -62,8 +70,7 @@ public struct ProcessIdentity: Equatable, Sendable, CustomStringConvertible {
     /// running process, and names of another form, stay.
     static func removeLeftovers(in directory: String, prefix: String = ".tmp") {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(prefix + "-") {
-            let parts = name.dropFirst(prefix.count + 1).split(separator: "-")
-            guard parts.count == 3, let maker = ProcessIdentity(parsing: "\(parts[0])-\(parts[1])"), !maker.isRunning else { continue }
+            guard let maker = ProcessIdentity(nameFields: name.dropFirst(prefix.count + 1).split(separator: "-")), !maker.isRunning else { continue }
             RootDirectory.removeTree("\(directory)/\(name)")
         }
     }

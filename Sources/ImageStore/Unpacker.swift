@@ -94,7 +94,8 @@ public final class Unpacker: Sendable {
         guard access(destination, F_OK) != 0 else {
             throw StoreError.io(path: destination, operation: "unpack into", errno: EEXIST)
         }
-        let parent = (destination as NSString).deletingLastPathComponent.isEmpty ? "." : (destination as NSString).deletingLastPathComponent
+        let directory = (destination as NSString).deletingLastPathComponent
+        let parent = directory.isEmpty ? "." : directory
         // An `fnrt unpack` killed mid-way left its temporary root beside the destination.
         ProcessIdentity.removeLeftovers(in: parent, prefix: ".fnrt-unpack")
         let temporary = ProcessIdentity.temporaryPath(in: parent, prefix: ".fnrt-unpack")

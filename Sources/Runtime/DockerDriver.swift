@@ -81,7 +81,10 @@ public final class DockerDriver: ContainerDriver {
             RootDirectoryCleaner.remove(iofs)
             // No answer (the engine went away mid-request, as a restart does): it may have made
             // the container all the same. Removed by name once the engine answers again.
-            if case DockerError.api = error {} else { unremoved.withLock { $0[Container(id: name, iofs: iofs), default: 0] += 0 } }
+            if case DockerError.api = error {} else {
+                let maybeMade = Container(id: name, iofs: iofs)
+                unremoved.withLock { if $0[maybeMade] == nil { $0[maybeMade] = 0 } }  // no removal has failed yet
+            }
             throw ContainerError.launch(function: function, reason: "\(error)")
         }
     }

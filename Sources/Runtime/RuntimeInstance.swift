@@ -11,17 +11,13 @@ import ImageStore
 /// time tells a process from a later one that got the same ID.
 public enum RuntimeInstance {
     /// A name for this process's instance of `kind`.
-    public static func name(_ kind: String) -> String {
-        "\(kind)-\(ProcessIdentity.current)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
-    }
+    public static func name(_ kind: String) -> String { ProcessIdentity.uniqueName(kind) }
 
     /// True when `instance` names a process that is still running. Names
     /// of another form (an older fnrt's, a test's) are never alive.
     public static func isAlive(_ instance: String) -> Bool {
         let parts = instance.split(separator: "-")
-        guard parts.count >= 4, let maker = ProcessIdentity(parsing: "\(parts[parts.count - 3])-\(parts[parts.count - 2])") else {
-            return false
-        }
-        return maker.isRunning
+        guard parts.count >= 4 else { return false }
+        return ProcessIdentity(nameFields: Array(parts.suffix(3)))?.isRunning ?? false
     }
 }

@@ -573,9 +573,7 @@ public final class Scheduler: @unchecked Sendable {
            let prewarmAt = keepAlive.callEnded(at: .now) {
             // The policy says: unload now, load again just before the next call is due.
             discard(hot)
-            pool.idle.forEach { discard($0) }
-            pool.idle = []
-            pool.updateHot()
+            discardIdle(of: pool)
             pool.prewarmPending = true
             let unload = keepAlive.unloads, spec = pool.spec
             Task {
@@ -698,11 +696,16 @@ public final class Scheduler: @unchecked Sendable {
         lock.withLock {
             for (spec, pool) in pools where isStale(spec) {
                 pool.retired = true
-                pool.idle.forEach { discard($0) }
-                pool.idle = []
-                pool.updateHot()
+                discardIdle(of: pool)
             }
         }
+    }
+
+    /// Lock held. Stops and removes every idle container of `pool`.
+    private func discardIdle(of pool: Pool) {
+        pool.idle.forEach { discard($0) }
+        pool.idle = []
+        pool.updateHot()
     }
 
     /// The settings of every pool: the functions this runtime has containers or calls for.

@@ -1,3 +1,4 @@
+import Gateway
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
@@ -50,12 +51,6 @@ final class ExpectContinueHandler: ChannelInboundHandler, RemovableChannelHandle
     /// Answers `status` with `reason` and closes the connection once the answer is out.
     private func refuse(_ context: ChannelHandlerContext, _ status: HTTPResponse.Status, _ reason: String) {
         refused = true
-        let body = ByteBuffer(string: reason + "\n")
-        let head = HTTPResponse(status: status, headerFields: [
-            .contentType: "text/plain", .contentLength: String(body.readableBytes), .connection: "close",
-        ])
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(body)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        context.answerAndClose(GatewayResponse(status: status, headers: [.contentType: "text/plain"], body: ByteBuffer(string: reason + "\n")))
     }
 }

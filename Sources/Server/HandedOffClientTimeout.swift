@@ -1,3 +1,4 @@
+import Gateway
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
@@ -60,12 +61,21 @@ final class HandedOffClientTimeout: ChannelDuplexHandler, RemovableChannelHandle
         guard inactivity.isOutOfTime(waitingForClient: reading || !answerPending) else { return }
         inactivity.stop()
         guard reading, answerPending else { return context.close(promise: nil) }
-        let answer = FnrtResponder.requestTimeoutAnswer
+        context.answerAndClose(FnrtResponder.requestTimeoutAnswer)
+    }
+}
+
+extension ChannelHandlerContext {
+    /// Writes `answer` from a handler of the general server's pipeline
+    /// (where parts are `HTTPResponsePart`s), with its length and
+    /// `Connection: close`, and closes the connection once it is out: the
+    /// answers those handlers give on their own (408, 413, 417).
+    func answerAndClose(_ answer: GatewayResponse) {
         var fields = answer.headers
-        fields[.connection] = "close"
         fields[.contentLength] = String(answer.body.readableBytes)
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: answer.status, headerFields: fields))), promise: nil)
-        context.write(wrapOutboundOut(.body(answer.body)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        fields[.connection] = "close"
+        write(NIOAny(HTTPResponsePart.head(HTTPResponse(status: answer.status, headerFields: fields))), promise: nil)
+        write(NIOAny(HTTPResponsePart.body(answer.body)), promise: nil)
+        writeAndFlush(NIOAny(HTTPResponsePart.end(nil))).whenComplete { [self] _ in close(promise: nil) }
     }
 }
