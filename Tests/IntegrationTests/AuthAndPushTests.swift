@@ -9,7 +9,7 @@ import Testing
 struct AuthTests {
     @Test func basicAuthNeedsTheRightPassword() async throws {
         let repo = "\(Services.basic)/\(uniqueRepository("basic")):v1"
-        try TestImage.publish([TestImage.random(layers: 1, bytesPerLayer: 10_000)], to: repo, credentials: Services.credentials)
+        try await TestImage.publish([TestImage.random(layers: 1, bytesPerLayer: 10_000)], to: repo, credentials: Services.credentials)
         let ref = try ImageReference(parsing: repo)
 
         let (anonymous, _) = try makePuller()
@@ -30,7 +30,7 @@ struct AuthTests {
     @Test func bearerTokensAnonymousForPullAndWithCredentialsForPush() async throws {
         let repository = uniqueRepository("token")
         let repo = "\(Services.token)/\(repository):v1"
-        try TestImage.publish([TestImage.random(layers: 2, bytesPerLayer: 10_000)], to: repo, credentials: Services.credentials)
+        try await TestImage.publish([TestImage.random(layers: 2, bytesPerLayer: 10_000)], to: repo, credentials: Services.credentials)
         let ref = try ImageReference(parsing: repo)
 
         // Anonymous token flow, as public registries offer it.
@@ -63,14 +63,14 @@ struct PushTests {
     @Test(arguments: [nil, Int64(100_000)])
     func pushedImageIsWhatSkopeoAndAPullSee(chunkSize: Int64?) async throws {
         let source = "\(Services.plain)/\(uniqueRepository("src")):v1"
-        try TestImage.publish([TestImage.random(layers: 2, bytesPerLayer: 400_000)], to: source)
+        try await TestImage.publish([TestImage.random(layers: 2, bytesPerLayer: 400_000)], to: source)
         let (puller, store) = try makePuller()
         let pulled = try await puller.pull(try ImageReference(parsing: source))
 
         let target = try ImageReference(parsing: "\(Services.plain)/\(uniqueRepository("dst")):pushed")
         let digest = try await ImagePusher(store: store, client: RegistryClient(), chunkSize: chunkSize).push(source, to: target)
         #expect(digest == pulled.manifestDescriptor.digest)
-        let inspect = try mustRun(["skopeo", "inspect", "--tls-verify=false", "docker://\(target)"])
+        let inspect = try await mustRun(["skopeo", "inspect", "--tls-verify=false", "docker://\(target)"])
         #expect(inspect.contains(digest.description))
 
         let (fresh, freshStore) = try makePuller()
@@ -94,15 +94,15 @@ struct CommandLineTests {
     /// The fnrt binary built beside the test bundle.
     static let fnrt = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("fnrt").path
 
-    /// Off the concurrency pool, as every command these tests run (see `runOffPool`).
+    /// The fnrt binary beside the test bundle, with `home` as its home.
     func fnrt(_ arguments: [String], home: String, input: String? = nil) async throws -> (Int32, String, String) {
-        try await runOffPool(["FNRT_HOME=\(home)", "DOCKER_CONFIG=\(home)/docker", Self.fnrt] + arguments, input: input)
+        try await run(["FNRT_HOME=\(home)", "DOCKER_CONFIG=\(home)/docker", Self.fnrt] + arguments, input: input)
     }
 
     @Test func pullImagesAndFailures() async throws {
         let home = Scratch.directory("home")
         let repo = "\(Services.basic)/\(uniqueRepository("cli")):v1"
-        try TestImage.publish([TestImage.random(layers: 2, bytesPerLayer: 50_000)], to: repo, credentials: Services.credentials)
+        try await TestImage.publish([TestImage.random(layers: 2, bytesPerLayer: 50_000)], to: repo, credentials: Services.credentials)
 
         let (status, stdout, stderr) = try await fnrt(["pull", "-q", "--username", Services.credentials.username, "--password-stdin", repo],
                                                 home: home, input: Services.credentials.password + "\n")
@@ -153,9 +153,9 @@ struct CommandLineTests {
     @Test func generatesSimulatesAndWritesTheReportAndPlot() async throws {
         let directory = Scratch.directory("tune")
         let fnrt = CommandLineTests.fnrt
-        let (generated, _, generateError) = try await runOffPool([fnrt, "tune", "generate", directory, "--functions", "300", "--seed", "5"])
+        let (generated, _, generateError) = try await run([fnrt, "tune", "generate", directory, "--functions", "300", "--seed", "5"])
         #expect(generated == 0, "\(generateError)")
-        let (status, stdout, stderr) = try await runOffPool([fnrt, "tune", "\(directory)/invocations.csv", "--memory", "\(directory)/memory.csv",
+        let (status, stdout, stderr) = try await run([fnrt, "tune", "\(directory)/invocations.csv", "--memory", "\(directory)/memory.csv",
                                                 "--policy", "fixed:10m", "--policy", "hybrid", "--output", "\(directory)/report.json",
                                                 "--plot", "\(directory)/plot.svg"])
         #expect(status == 0, "\(stderr)")
@@ -168,7 +168,7 @@ struct CommandLineTests {
         let svg = try String(contentsOfFile: "\(directory)/plot.svg", encoding: .utf8)
         #expect(svg.hasPrefix("<svg") && svg.contains("hybrid") && svg.hasSuffix("</svg>\n"))
 
-        let (badStatus, _, badError) = try await runOffPool([fnrt, "tune", "\(directory)/memory.csv"])
+        let (badStatus, _, badError) = try await run([fnrt, "tune", "\(directory)/memory.csv"])
         #expect(badStatus != 0 && badError.contains("memory.csv:1: expected the header HashOwner,HashApp,HashFunction,Trigger"))
     }
 }

@@ -31,7 +31,7 @@ struct PrivateDockerd {
     /// and the cooperative pool has only 2 threads here.
     @discardableResult
     private static func command(_ verb: String, _ name: String) async throws -> String {
-        let (status, stdout, stderr) = try await runOffPool([script, verb, name])
+        let (status, stdout, stderr) = try await run([script, verb, name])
         guard status == 0 else { throw TestFailure("dockerd-instance \(verb) \(name) exited \(status): \(stderr)") }
         return stdout
     }

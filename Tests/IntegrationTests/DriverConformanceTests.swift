@@ -314,10 +314,9 @@ struct DriverConformanceTests {
 @Suite(.enabled(if: Services.available, Services.skipReason), .serialized)
 struct RunCommandTests {
     /// The fnrt binary beside the test bundle, with the functions' store as its home.
-    /// Off the concurrency pool: a `fnrt run` blocks its thread for seconds, and the pool has one per core.
     func fnrt(_ arguments: [String], input: String? = nil, home: FnrtHome = FunctionImages.home) async throws -> (Int32, String, String) {
         _ = FunctionImages.store
-        return try await runOffPool(["FNRT_HOME=\(home.path)", CommandLineTests.fnrt] + arguments, input: input)
+        return try await run(["FNRT_HOME=\(home.path)", CommandLineTests.fnrt] + arguments, input: input)
     }
 
     @Test(arguments: [
@@ -374,7 +373,7 @@ struct RunCommandTests {
         let remote = "\(Services.plain)/\(uniqueRepository("fn-hello")):1"
         try await ImagePusher(store: FunctionImages.store, client: RegistryClient()).push("fns/hello:test", to: try ImageReference(parsing: remote))
         let home = Scratch.directory("run-home")
-        let (status, stdout, stderr) = try await runOffPool(["FNRT_HOME=\(home)", CommandLineTests.fnrt, "run", "--data", "pulled", remote])
+        let (status, stdout, stderr) = try await run(["FNRT_HOME=\(home)", CommandLineTests.fnrt, "run", "--data", "pulled", remote])
         #expect(status == 0, "\(stderr)")
         #expect(stdout == "Hello, pulled!\n")
     }
@@ -383,7 +382,7 @@ struct RunCommandTests {
     /// In this serialized suite: its run directories would otherwise meet `leavesNoContainerBehind`'s check.
     @Test func fnrtRunPrintsEachLoadedLayer() async throws {
         let (name, imageID) = try DockerImageLoadTests.uniqueHelloImage()
-        let (status, stdout, stderr) = try await runOffPool(["FNRT_HOME=\(FunctionImages.home.path)", CommandLineTests.fnrt, "run", "--data", "cli", name])
+        let (status, stdout, stderr) = try await run(["FNRT_HOME=\(FunctionImages.home.path)", CommandLineTests.fnrt, "run", "--data", "cli", name])
         try await DockerImageLoadTests.removeFromDocker(imageID)
         #expect(status == 0, "\(stderr)")
         #expect(stdout == "Hello, cli!\n")
@@ -400,7 +399,7 @@ struct RunCommandTests {
         _ = try await fnrt(["run", "--startup-timeout", "1", "fns/neverlisten:test"], home: home)
         _ = try await fnrt(["run", "--driver", "oci", "fns/crash:test"], home: home)
         _ = try await fnrt(["run", "--driver", "oci", "--startup-timeout", "1", "fns/neverlisten:test"], home: home)
-        #expect(try containers(of: home).isEmpty)
+        #expect(try await containers(of: home).isEmpty)
         for directory in ["iofs", "bundles"] {
             #expect(try FileManager.default.contentsOfDirectory(atPath: "\(home.path)/\(directory)").isEmpty, "\(directory)")
         }
@@ -423,12 +422,12 @@ struct RunCommandTests {
         process.standardError = errors
         try process.run()
         /// The run's containers: Docker's by label, the OCI runtime's by their processes.
-        func running() throws -> Int {
-            if driver == "docker" { return try containers(of: home).count }
-            let (_, listing, _) = try run(["ps", "-eo", "args"])
+        func running() async throws -> Int {
+            if driver == "docker" { return try await containers(of: home).count }
+            let (_, listing, _) = try await run(["ps", "-eo", "args"])
             return listing.split(separator: "\n").filter { $0.contains("--root \(home.path)/oci-state/") && $0.contains(" run ") }.count
         }
-        #expect(try await eventually(within: .seconds(60)) { try running() == 1 }, "the run's container started")
+        #expect(try await eventually(within: .seconds(60)) { try await running() == 1 }, "the run's container started")
         kill(process.processIdentifier, signal)
         // Never a hang: a run that outlives its signal fails the test.
         let ended = await eventually(within: .seconds(30)) { !process.isRunning }
@@ -437,7 +436,7 @@ struct RunCommandTests {
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == signal,
                 "ends as the signal would: \(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
-        #expect(try await eventually(within: .seconds(10)) { try running() == 0 }, "no container is left")
+        #expect(try await eventually(within: .seconds(10)) { try await running() == 0 }, "no container is left")
     }
 }
 
@@ -579,7 +578,7 @@ struct OCIOrphanTests {
         let live = try OCIDriver(store: FunctionImages.store, home: home, instance: RuntimeInstance.name("run"), runtime: leftBy)
         let (running, liveConnection) = try await startListening(live, spec("hello"))
         // The killed instance removes nothing: its container runs on.
-        let (status, state, _) = try run([leftBy, "--root", home.path + "/oci-state/run-left", "state", container.id])
+        let (status, state, _) = try await run([leftBy, "--root", home.path + "/oci-state/run-left", "state", container.id])
         let pid = try #require(status == 0 ? (try JSONSerialization.jsonObject(with: Data(state.utf8)) as? [String: Any])?["pid"] as? Int32 : nil,
                                "\(leftBy) state: \(state)")
         #expect(kill(pid, 0) == 0)

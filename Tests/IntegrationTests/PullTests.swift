@@ -11,7 +11,7 @@ struct PullTests {
     @Test func pullsWhatSkopeoPushedAndPeersReadTheStore() async throws {
         let repo = "\(Services.plain)/\(uniqueRepository("single")):v1"
         let image = TestImage.random(layers: 3, bytesPerLayer: 300_000)
-        try TestImage.publish([image], to: repo)
+        try await TestImage.publish([image], to: repo)
         let (puller, store) = try makePuller()
         let ref = try ImageReference(parsing: repo)
         let pulled = try await puller.pull(ref)
@@ -21,15 +21,15 @@ struct PullTests {
         #expect(try store.images().map(\.reference) == [repo])
         try verifyBlobs(store)
         // skopeo reads the layout and agrees on the digest.
-        let inspect = try mustRun(["skopeo", "inspect", "oci:\(store.root):\(repo)"])
+        let inspect = try await mustRun(["skopeo", "inspect", "oci:\(store.root):\(repo)"])
         #expect(inspect.contains(pulled.manifestDescriptor.digest.description))
         // skopeo copies from the layout to a registry, and the registry gets the same manifest.
         let copy = "\(Services.plain)/\(uniqueRepository("copied")):v1"
-        try mustRun(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--preserve-digests", "oci:\(store.root):\(repo)", "docker://\(copy)"])
-        #expect(try mustRun(["skopeo", "inspect", "--tls-verify=false", "docker://\(copy)"]).contains(pulled.manifestDescriptor.digest.description))
+        try await mustRun(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--preserve-digests", "oci:\(store.root):\(repo)", "docker://\(copy)"])
+        #expect(try await mustRun(["skopeo", "inspect", "--tls-verify=false", "docker://\(copy)"]).contains(pulled.manifestDescriptor.digest.description))
         // umoci unpacks it to the files that were pushed.
         let bundle = Scratch.directory("bundle") + "/b"
-        try mustRun(["umoci", "unpack", "--rootless", "--image", "\(store.root):\(repo)", bundle])
+        try await mustRun(["umoci", "unpack", "--rootless", "--image", "\(store.root):\(repo)", bundle])
         for (name, content) in image.layers.flatMap({ $0 }) {
             #expect(FileManager.default.contents(atPath: "\(bundle)/rootfs/\(name)") == content, "\(name) differs after umoci unpack")
         }
@@ -44,7 +44,7 @@ struct PullTests {
     @Test func unpacksLayersAsTheyArrive() async throws {
         let repo = "\(Services.plain)/\(uniqueRepository("unpack")):v1"
         let image = TestImage.random(layers: 4, bytesPerLayer: 400_000)
-        try TestImage.publish([image], to: repo)
+        try await TestImage.publish([image], to: repo)
         let (puller, store) = try makePuller()
         let unpacker = try Unpacker(store: store, cacheDirectory: store.root + "/../rootfs")
         let pulled = try await puller.pull(try ImageReference(parsing: repo), unpacker: unpacker)
@@ -63,10 +63,10 @@ struct PullTests {
     @Test(.enabled(if: getuid() == 0, "mounts a small tmpfs"))
     func aFullDiskNamesTheLayerAndLeavesTheStoreAsItWas() async throws {
         let repo = "\(Services.plain)/\(uniqueRepository("full")):v1"
-        try TestImage.publish([TestImage.random(layers: 1, bytesPerLayer: 3 << 20)], to: repo)
+        try await TestImage.publish([TestImage.random(layers: 1, bytesPerLayer: 3 << 20)], to: repo)
         let disk = Scratch.directory("full-disk")
-        try mustRun(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", disk])
-        defer { _ = try? mustRun(["umount", disk]) }
+        try await mustRun(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", disk])
+        defer { _ = try? runBlocking(["umount", disk]) }
         let (puller, store) = try makePuller(root: disk + "/store")
         do {
             _ = try await puller.pull(try ImageReference(parsing: repo))
@@ -82,7 +82,7 @@ struct PullTests {
         let repo = "\(Services.plain)/\(uniqueRepository("multi")):v1"
         let arm64 = try Platform(parsing: "linux/arm64/v8")
         let other = Platform.current == arm64 ? Platform(os: "linux", architecture: "amd64") : arm64
-        try TestImage.publish([TestImage.random(layers: 1, bytesPerLayer: 1000),
+        try await TestImage.publish([TestImage.random(layers: 1, bytesPerLayer: 1000),
                                TestImage.random(layers: 2, bytesPerLayer: 1000, platform: other)], to: repo)
         let ref = try ImageReference(parsing: repo)
 
@@ -118,7 +118,7 @@ struct PullTests {
         let repository = uniqueRepository("corrupt")
         let repo = "\(Services.plain)/\(repository):v1"
         let image = TestImage.random(layers: 2, bytesPerLayer: 200_000)
-        try TestImage.publish([image], to: repo)
+        try await TestImage.publish([image], to: repo)
         let ref = try ImageReference(parsing: repo)
         let manifest = try await RegistryClient().manifest(ref)
         guard case .manifest(let m) = manifest.document else { throw TestFailure("not a manifest") }
@@ -145,7 +145,7 @@ struct PullTests {
     @Test func cutConnectionResumesWithRange() async throws {
         let repository = uniqueRepository("resume")
         let repo = "\(Services.plain)/\(repository):v1"
-        try TestImage.publish([TestImage.random(layers: 1, bytesPerLayer: 3_000_000)], to: repo)
+        try await TestImage.publish([TestImage.random(layers: 1, bytesPerLayer: 3_000_000)], to: repo)
         guard case .manifest(let m) = try await RegistryClient().manifest(try ImageReference(parsing: repo)).document else {
             throw TestFailure("not a manifest")
         }
@@ -163,7 +163,7 @@ struct PullTests {
 
     @Test func concurrentPullsOfOneImageShareTheStore() async throws {
         let repo = "\(Services.plain)/\(uniqueRepository("concurrent")):v1"
-        try TestImage.publish([TestImage.random(layers: 3, bytesPerLayer: 500_000)], to: repo)
+        try await TestImage.publish([TestImage.random(layers: 3, bytesPerLayer: 500_000)], to: repo)
         let ref = try ImageReference(parsing: repo)
         let (puller, store) = try makePuller()
         let other = ImagePuller(store: store, client: RegistryClient())

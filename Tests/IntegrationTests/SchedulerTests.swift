@@ -363,7 +363,9 @@ struct SchedulerTests {
         process.arguments = ["run", "--data", "20000", "fns/sleep:test"]
         process.environment = ["FNRT_HOME": home.path, "PATH": "/usr/bin:/bin"]
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let errors = home.path + "/run.err"
+        _ = FileManager.default.createFile(atPath: errors, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
         try process.run()
         let docker = try DockerClient()
         let label = "fnrt.home=\(home.path)"
@@ -372,7 +374,7 @@ struct SchedulerTests {
         let scheduler = Scheduler(driver: try DockerDriver(docker: docker, store: store, home: home, instance: RuntimeInstance.name("serve")))
         #expect(try await scheduler.removeOrphans() == 0, "the container of a running fnrt run is not an orphan")
         #expect(try await docker.listContainers(labels: [label]).count == 1)
-        #expect(process.isRunning)
+        #expect(process.isRunning, "fnrt run ended early: \((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(try await !docker.listContainers(labels: [label]).isEmpty, "left behind")

@@ -9,7 +9,7 @@ struct ServeCommandTests {
     /// Starts `fnrt serve` on an ephemeral port; returns the process, its base URL and its log file.
     /// `softOpenFiles`: started with that soft limit of open files, as a shell's `ulimit -Sn` sets it.
     func launch(home: FnrtHome, options: [String] = ["--log-level", "warning"], environment: [String: String] = [:],
-                softOpenFiles: Int? = nil) throws -> (Process, String, String) {
+                softOpenFiles: Int? = nil) async throws -> (Process, String, String) {
         let log = "\(home.path)/serve-\(UUID().uuidString.prefix(6)).log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
@@ -32,21 +32,26 @@ struct ServeCommandTests {
                 return (process, String(url), log)
             }
             guard process.isRunning else { break }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         process.terminate()
         throw TestFailure("fnrt serve did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
 
-    func curl(_ arguments: [String]) throws -> String { try mustRun(["curl", "-sS"] + arguments) }
+    /// Waits for `process` to end, off the cooperative pool.
+    func exit(_ process: Process) async {
+        _ = try? await runOffPool { process.waitUntilExit() }
+    }
+
+    func curl(_ arguments: [String]) async throws -> String { try await mustRun(["curl", "-sS"] + arguments) }
 
     /// Creates app `ops` and its function `function`; returns the function's id.
-    func register(base: String, function: String, image: String) throws -> String {
-        func post(_ path: String, _ body: String) throws -> [String: Any] {
-            try JSONSerialization.jsonObject(with: Data(try curl(["-X", "POST", "\(base)\(path)", "-d", body]).utf8)) as? [String: Any] ?? [:]
+    func register(base: String, function: String, image: String) async throws -> String {
+        func post(_ path: String, _ body: String) async throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(try await curl(["-X", "POST", "\(base)\(path)", "-d", body]).utf8)) as? [String: Any] ?? [:]
         }
-        let app = try post("/v2/apps", #"{"name":"ops"}"#)["id"] as? String ?? ""
-        guard let id = try post("/v2/fns", #"{"name":"\#(function)","app_id":"\#(app)","image":"\#(image)"}"#)["id"] as? String else {
+        let app = try await post("/v2/apps", #"{"name":"ops"}"#)["id"] as? String ?? ""
+        guard let id = try await post("/v2/fns", #"{"name":"\#(function)","app_id":"\#(app)","image":"\#(image)"}"#)["id"] as? String else {
             throw TestFailure("could not register \(function)")
         }
         return id
@@ -57,24 +62,24 @@ struct ServeCommandTests {
     @Test(arguments: [SIGTERM, SIGHUP])
     func aSignalFinishesTheCallInFlightThenRemovesEveryContainer(signal: Int32) async throws {
         let home = try RunningServer.makeHome()
-        let (process, base, log) = try launch(home: home)
-        let id = try register(base: base, function: "nap", image: "fns/sleep:test")
-        #expect(try curl(["-X", "POST", "\(base)/invoke/\(id)", "-d", "10"]) == "slept 10 ms\n")
+        let (process, base, log) = try await launch(home: home)
+        let id = try await register(base: base, function: "nap", image: "fns/sleep:test")
+        #expect(try await curl(["-X", "POST", "\(base)/invoke/\(id)", "-d", "10"]) == "slept 10 ms\n")
 
-        let slow = Task { try await runOffPool(["curl", "-sS", "-X", "POST", "\(base)/invoke/\(id)", "-d", "2000"]) }
+        let slow = Task { try await run(["curl", "-sS", "-X", "POST", "\(base)/invoke/\(id)", "-d", "2000"]) }
         // SIGTERM once the slow call holds the container (its queue wait is the second one
         // measured), not after a guessed delay: on a loaded machine curl may connect late.
         let inFlight = try await eventually(within: .seconds(20)) {
-            try await runOffPool(["curl", "-sS", "\(base)/metrics"]).1.contains(#"fnrt_queue_wait_seconds_count{function="ops/nap"} 2"#)
+            try await run(["curl", "-sS", "\(base)/metrics"]).1.contains(#"fnrt_queue_wait_seconds_count{function="ops/nap"} 2"#)
         }
         #expect(inFlight, "the slow call reached the container")
         kill(process.processIdentifier, signal)
         let (status, body, error) = try await slow.value
         #expect(status == 0, "\(error)")
         #expect(body == "slept 2000 ms\n", "the call in flight finishes")
-        process.waitUntilExit()
+        await exit(process)
         #expect(process.terminationStatus == 0, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
-        #expect(try containers(of: home).isEmpty, "no container is left behind")
+        #expect(try await containers(of: home).isEmpty, "no container is left behind")
     }
 
     /// What fnrt cannot serve with is refused by name, and fnrt exits: a
@@ -90,7 +95,7 @@ struct ServeCommandTests {
     ])
     func whatItCannotServeWithIsRefusedByName(options: [String], message: String) async throws {
         let home = Scratch.directory("serve-refused")
-        let (status, stdout, stderr) = try await runOffPool(["FNRT_HOME=\(home)", "\(FunctionImages.binaries)/fnrt", "serve", "--log-level", "warning"] + options)
+        let (status, stdout, stderr) = try await run(["FNRT_HOME=\(home)", "\(FunctionImages.binaries)/fnrt", "serve", "--log-level", "warning"] + options)
         #expect(status != 0)
         #expect(stdout.isEmpty)
         #expect(stderr.contains("fnrt: \(message)"), "\(stderr)")
@@ -99,11 +104,11 @@ struct ServeCommandTests {
     /// A container engine that does not answer is reported at start, with
     /// where fnrt looked; the server serves all the same (the engine may
     /// come up later).
-    @Test func anEngineThatDoesNotAnswerIsReportedAtStart() throws {
+    @Test func anEngineThatDoesNotAnswerIsReportedAtStart() async throws {
         let home = FnrtHome(path: Scratch.directory("serve-no-engine"))
-        let (process, base, log) = try launch(home: home, environment: ["DOCKER_HOST": "unix://\(home.path)/no-engine.sock"])
+        let (process, base, log) = try await launch(home: home, environment: ["DOCKER_HOST": "unix://\(home.path)/no-engine.sock"])
         defer { process.terminate(); process.waitUntilExit() }
-        #expect(try curl(["\(base)/health"]).contains("ok"))
+        #expect(try await curl(["\(base)/health"]).contains("ok"))
         let text = try String(contentsOfFile: log, encoding: .utf8)
         #expect(text.contains("warning") && text.contains("the container engine does not answer") && text.contains("no-engine.sock"), "\(text)")
     }
@@ -111,18 +116,18 @@ struct ServeCommandTests {
     /// The gateway's connections write their access lines themselves, not
     /// through swift-log's metadata; an operator reads one line per request
     /// in one format whichever part of the server answered.
-    @Test func everyRequestGetsOneAccessLineInOneFormat() throws {
+    @Test func everyRequestGetsOneAccessLineInOneFormat() async throws {
         let home = try RunningServer.makeHome()
         let specs = "\(home.path)/specs"
         try FileManager.default.createDirectory(atPath: specs, withIntermediateDirectories: true)
         try Data(#"{"displayName": "stock", "pathPrefix": "/s", "specification": {"routes": [{"path": "/hi", "methods": ["GET"], "backend": {"type": "STOCK_RESPONSE_BACKEND", "status": 200, "body": "hi"}}]}}"#.utf8)
             .write(to: URL(fileURLWithPath: "\(specs)/stock.json"))
-        let (process, base, log) = try launch(home: home, options: ["--log-level", "info", "--specs", specs])
-        #expect(try curl(["\(base)/s/hi"]) == "hi")  // the gateway's connection handler
-        _ = try curl(["\(base)/s/nope"])  // the same, a 404 from the deployment
-        _ = try curl(["\(base)/health"])  // Hummingbird
+        let (process, base, log) = try await launch(home: home, options: ["--log-level", "info", "--specs", specs])
+        #expect(try await curl(["\(base)/s/hi"]) == "hi")  // the gateway's connection handler
+        _ = try await curl(["\(base)/s/nope"])  // the same, a 404 from the deployment
+        _ = try await curl(["\(base)/health"])  // Hummingbird
         process.terminate()
-        process.waitUntilExit()
+        await exit(process)
         let text = try String(contentsOfFile: log, encoding: .utf8)
         let format = #/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} info fnrt: client=127\.0\.0\.1 hb\.request\.id=([0-9a-f]{16,32}) us=\d+ \[Server\] GET (\S+) (\d{3})$/#
         let lines = text.split(separator: "\n").filter { $0.contains("[Server] GET ") }
@@ -133,9 +138,9 @@ struct ServeCommandTests {
         #expect(!text.contains("created the deployments directory"), "\(text)")
 
         // A --specs directory that does not exist (a typo) is created, and the log says so.
-        let (second, _, secondLog) = try launch(home: home, options: ["--log-level", "info", "--specs", "\(home.path)/spces"])
+        let (second, _, secondLog) = try await launch(home: home, options: ["--log-level", "info", "--specs", "\(home.path)/spces"])
         second.terminate()
-        second.waitUntilExit()
+        await exit(second)
         #expect(try String(contentsOfFile: secondLog, encoding: .utf8).contains("created the deployments directory, which did not exist"))
     }
 
@@ -143,7 +148,7 @@ struct ServeCommandTests {
     /// 1,024; 256 here), serve raises it to the hard limit: more clients
     /// than the soft limit, connected at once, are all answered. Before,
     /// the clients past the limit waited for an answer that never came.
-    @Test func moreClientsAtOnceThanTheSoftOpenFilesLimitAreAllAnswered() throws {
+    @Test func moreClientsAtOnceThanTheSoftOpenFilesLimitAreAllAnswered() async throws {
         var own = rlimit()
         getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &own)
         try #require(own.rlim_max >= 1024, "this test opens 400 connections; the hard limit of open files is \(own.rlim_max)")
@@ -153,33 +158,36 @@ struct ServeCommandTests {
         }
         let home = try RunningServer.makeHome()
         // Answered clients stay connected (no client timeout in the test's time), holding their descriptors.
-        let (process, base, log) = try launch(home: home, options: ["--log-level", "warning", "--client-timeout", "3600"], softOpenFiles: 256)
+        let (process, base, log) = try await launch(home: home, options: ["--log-level", "warning", "--client-timeout", "3600"], softOpenFiles: 256)
         defer { process.terminate(); process.waitUntilExit() }
         let port = try #require(Int(base.split(separator: ":").last ?? ""))
         let clients = try (0..<400).map { _ in try RawConnection(port: port) }
         for client in clients { try client.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n") }
-        var answered = 0
-        for client in clients {
-            guard (try? client.receive(through: #"{"status":"ok"}"#))?.hasPrefix("HTTP/1.1 200") == true else { break }  // 30 s without an answer
-            answered += 1
+        let answered = try await runOffPool {
+            var answered = 0
+            for client in clients {
+                guard (try? client.receive(through: #"{"status":"ok"}"#))?.hasPrefix("HTTP/1.1 200") == true else { break }  // 30 s without an answer
+                answered += 1
+            }
+            return answered
         }
         #expect(answered == clients.count, "\(answered) of \(clients.count) answered: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
 
     @Test func afterSIGKILLTheNextServeRemovesTheOrphansAndStillKnowsTheFunctions() async throws {
         let home = try RunningServer.makeHome()
-        var (process, base, _) = try launch(home: home)
-        let id = try register(base: base, function: "hi", image: "fns/hello:test")
-        #expect(try curl(["-X", "POST", "\(base)/invoke/\(id)"]) == "Hello, world!\n")
+        var (process, base, _) = try await launch(home: home)
+        let id = try await register(base: base, function: "hi", image: "fns/hello:test")
+        #expect(try await curl(["-X", "POST", "\(base)/invoke/\(id)"]) == "Hello, world!\n")
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        #expect(try containers(of: home).count == 1, "a killed server leaves its container")
+        await exit(process)
+        #expect(try await containers(of: home).count == 1, "a killed server leaves its container")
 
-        (process, base, _) = try launch(home: home)
-        #expect(try containers(of: home).isEmpty, "the next server removes it before serving")
-        #expect(try curl(["-X", "POST", "\(base)/invoke/\(id)"]) == "Hello, world!\n")
+        (process, base, _) = try await launch(home: home)
+        #expect(try await containers(of: home).isEmpty, "the next server removes it before serving")
+        #expect(try await curl(["-X", "POST", "\(base)/invoke/\(id)"]) == "Hello, world!\n")
         process.terminate()
-        process.waitUntilExit()
-        #expect(try containers(of: home).isEmpty)
+        await exit(process)
+        #expect(try await containers(of: home).isEmpty)
     }
 }

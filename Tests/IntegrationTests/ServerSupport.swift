@@ -145,14 +145,8 @@ func functionRoute(_ path: String, _ methods: [String] = ["GET"], function: Stri
 }
 
 /// Docker containers this home's servers started (label `fnrt.home`).
-func containers(of home: FnrtHome) throws -> [String] {
-    try mustRun(["docker", "ps", "-aq", "--filter", "label=fnrt.home=\(home.path)"]).split(separator: "\n").map(String.init)
-}
-
-/// `run` on a thread of its own, so a server in this process keeps the
-/// cooperative pool (2 threads here) while the command waits for it.
-func runOffPool(_ arguments: [String], input: String? = nil) async throws -> (Int32, String, String) {
-    try await runOffPool { try run(arguments, input: input) }
+func containers(of home: FnrtHome) async throws -> [String] {
+    try await mustRun(["docker", "ps", "-aq", "--filter", "label=fnrt.home=\(home.path)"]).split(separator: "\n").map(String.init)
 }
 
 /// `body` on a thread of its own (a blocking exchange with the in-process server).

@@ -24,10 +24,10 @@ struct ServerTests {
         #expect(metrics.contains(#"fnrt_calls_total{function="acmeapp/acme-func",outcome="ok",start="cold"} 1"#), "\(metrics)")
         #expect(metrics.contains(#"fnrt_calls_total{function="acmeapp/acme-func",outcome="ok",start="warm"} 1"#), "\(metrics)")
         #expect(metrics.contains(#"fnrt_hot_containers{function="acmeapp/acme-func"} 1"#), "\(metrics)")
-        #expect(try containers(of: server.home).count == 1)
+        #expect(try await containers(of: server.home).count == 1)
 
         try await server.stop()
-        #expect(try containers(of: server.home).isEmpty, "shutdown removes every container")
+        #expect(try await containers(of: server.home).isEmpty, "shutdown removes every container")
     }
 
     @Test func requestsReachTheFunctionWithFnHeadersAndForgedOnesStripped() async throws {
@@ -356,7 +356,7 @@ struct ServerTests {
         let answer = try await slow.value
         #expect(answer.status == 200)
         #expect(answer.body == "slept 2000 ms\n", "the call in flight finishes")
-        #expect(try containers(of: server.home).isEmpty)
+        #expect(try await containers(of: server.home).isEmpty)
     }
 
     /// After an update, calls go to containers with the new settings and
@@ -368,7 +368,7 @@ struct ServerTests {
         let server = try await RunningServer.start()
         let (_, napID) = try await server.register(app: "ops", function: "nap", image: "fns/sleep:test", extra: ["idle_timeout": 3600])
         #expect(try await server.request("POST", "/invoke/\(napID)", body: "1").status == 200)
-        let first = try containers(of: server.home)
+        let first = try await containers(of: server.home)
         try #require(first.count == 1)
 
         let slow = Task { try await server.request("POST", "/invoke/\(napID)", body: "3000") }
@@ -381,24 +381,24 @@ struct ServerTests {
         #expect(next.status == 200, "a call after the update gets a container with the new settings")
         let finished = try await slow.value
         #expect(finished.status == 200 && finished.body == "slept 3000 ms\n", "the call in flight on the old settings finishes")
-        let oldGone = try await eventually(within: .seconds(20)) { try !containers(of: server.home).contains(first[0]) }
+        let oldGone = try await eventually(within: .seconds(20)) { try await !containers(of: server.home).contains(first[0]) }
         #expect(oldGone, "the old settings' container goes once its call ended")
-        let second = try containers(of: server.home)
+        let second = try await containers(of: server.home)
         #expect(second.count == 1)
 
         try await server.api("PUT", "/v2/fns/\(napID)", ["annotations": ["team": "ops"]])
         #expect(try await server.request("POST", "/invoke/\(napID)", body: "1").status == 200)
         try await Task.sleep(for: .seconds(1))
-        #expect(try containers(of: server.home) == second, "an annotation changes nothing a container runs with")
+        #expect(try await containers(of: server.home) == second, "an annotation changes nothing a container runs with")
 
         #expect(try await server.request("DELETE", "/v2/fns/\(napID)").status == 204)
-        #expect(try await eventually(within: .seconds(20)) { try containers(of: server.home).isEmpty }, "a deleted function's container goes")
+        #expect(try await eventually(within: .seconds(20)) { try await containers(of: server.home).isEmpty }, "a deleted function's container goes")
 
         let (appID, echoID) = try await server.register(app: "web", function: "echo", image: "fns/echo:test", extra: ["idle_timeout": 3600])
         #expect(try await server.request("POST", "/invoke/\(echoID)", body: "x").status == 200)
-        #expect(try containers(of: server.home).count == 1)
+        #expect(try await containers(of: server.home).count == 1)
         #expect(try await server.request("DELETE", "/v2/apps/\(appID)").status == 204)
-        #expect(try await eventually(within: .seconds(20)) { try containers(of: server.home).isEmpty }, "a deleted app's containers go")
+        #expect(try await eventually(within: .seconds(20)) { try await containers(of: server.home).isEmpty }, "a deleted app's containers go")
         try await server.stop()
     }
 
@@ -410,9 +410,14 @@ struct ServerTests {
         let server = try await RunningServer.start()
         let (_, id) = try await server.register(app: "ops", function: "warm", image: "fns/hello:test",
                                                  extra: ["idle_timeout": 1, "annotations": ["fnrt.io/provisioned_concurrency": 2]])
-        #expect(try await eventually(within: .seconds(60)) { try containers(of: server.home).count == 2 }, "two started without a call")
+        #expect(try await eventually(within: .seconds(60)) { try await containers(of: server.home).count == 2 }, "two started without a call")
+        // Ready, not only created: a call to a container still starting waits for it, and is cold
+        // (in CI, where every suite starts containers at once, a start took 6 s).
+        #expect(try await eventually(within: .seconds(60)) {
+            try await server.request("GET", "/metrics").body.contains(#"fnrt_startup_seconds_count{function="ops/warm"} 2"#)
+        }, "both ready")
         try await Task.sleep(for: .seconds(3))
-        let provisioned = try containers(of: server.home)
+        let provisioned = try await containers(of: server.home)
         #expect(provisioned.count == 2, "kept past the idle timeout")
         #expect(try await server.request("POST", "/invoke/\(id)").status == 200)
         let metrics = try await server.request("GET", "/metrics").body
@@ -420,15 +425,15 @@ struct ServerTests {
 
         try await server.api("PUT", "/v2/fns/\(id)", ["annotations": ["fnrt.io/provisioned_concurrency": 1]])
         #expect(try await eventually(within: .seconds(60)) {
-            let now = try containers(of: server.home)
+            let now = try await containers(of: server.home)
             return now.count == 1 && Set(now).isDisjoint(with: provisioned)
         }, "one container with the new settings, the two old ones gone")
         try await server.stop()
 
         let again = try await RunningServer.start(home: server.home)
-        #expect(try await eventually(within: .seconds(60)) { try containers(of: again.home).count == 1 }, "provisioned again at start")
+        #expect(try await eventually(within: .seconds(60)) { try await containers(of: again.home).count == 1 }, "provisioned again at start")
         try await again.api("PUT", "/v2/fns/\(id)", ["annotations": ["fnrt.io/provisioned_concurrency": ""]])
-        #expect(try await eventually(within: .seconds(20)) { try containers(of: again.home).isEmpty }, "none once the annotation is removed")
+        #expect(try await eventually(within: .seconds(20)) { try await containers(of: again.home).isEmpty }, "none once the annotation is removed")
         try await again.stop()
     }
 
@@ -616,7 +621,7 @@ struct ServerTests {
             #expect(answer.status == 502)
             #expect(answer.body.contains("not-there"), "\(answer.body)")
         }
-        #expect(try containers(of: server.home).isEmpty)
+        #expect(try await containers(of: server.home).isEmpty)
         try await server.stop()
     }
 
@@ -655,7 +660,7 @@ struct ServerTests {
 @Suite(.enabled(if: Services.available, Services.skipReason))
 struct OpenAPIConformanceTests {
     static let schemathesis: String? = {
-        let (status, path, _) = (try? run(["sh", "-c", "command -v schemathesis"])) ?? (1, "", "")
+        let (status, path, _) = (try? runBlocking(["sh", "-c", "command -v schemathesis"])) ?? (1, "", "")
         return status == 0 ? path.trimmingCharacters(in: .whitespacesAndNewlines) : nil
     }()
 
@@ -670,7 +675,7 @@ struct OpenAPIConformanceTests {
         // knows a DELETE of the resource itself, so a stateful scenario that
         // deleted a function's app reported the function as "created but not
         // found" (ST302, in about one run in six).
-        let (status, output, errors) = try await runOffPool(["schemathesis", "run", document, "--url", base, "--request-timeout", "60",
+        let (status, output, errors) = try await run(["schemathesis", "run", document, "--url", base, "--request-timeout", "60",
                                                              "--checks", "all", "--exclude-checks", "ensure_resource_availability",
                                                              "--max-examples", "25", "--seed", "1", "--no-color"])
         try await server.stop()
@@ -696,7 +701,7 @@ struct TuneApplyTests {
         try lines.dropLast(2).joined(separator: "\n").write(toFile: "\(server.home.path)/trace.jsonl.1", atomically: true, encoding: .utf8)
         try lines.suffix(2).joined(separator: "\n").write(toFile: "\(server.home.path)/trace.jsonl", atomically: true, encoding: .utf8)
 
-        let (status, stdout, stderr) = try await runOffPool(["env", "FNRT_HOME=\(server.home.path)", CommandLineTests.fnrt, "tune",
+        let (status, stdout, stderr) = try await run(["env", "FNRT_HOME=\(server.home.path)", CommandLineTests.fnrt, "tune",
                                                              "--target-cold-rate", "0.1", "--apply", "http://127.0.0.1:\(server.port)"])
         #expect(status == 0, "\(stderr)")
         #expect(stdout.contains("shop/cart: idle_timeout 30s -> 300s"), "\(stdout)")

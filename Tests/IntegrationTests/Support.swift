@@ -21,16 +21,25 @@ enum Services {
     /// (and fail if it is down): there the services must be up.
     static let available: Bool = {
         if inCI { return true }
-        let (status, _, _) = (try? run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://\(plain)/v2/"])) ?? (1, "", "")
+        let (status, _, _) = (try? runBlocking(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://\(plain)/v2/"])) ?? (1, "", "")
         return status == 0
     }()
 
     static let skipReason: Comment = "the local registries are not running: start them with Scripts/services/start"
 }
 
-/// Runs a command; returns its exit status, standard output and standard error.
+/// Runs a command on a thread of its own, so that the tests' waits and the
+/// schedulers in this process keep the cooperative pool (one thread per core:
+/// two blocked commands stalled every timer of the process for a second in CI);
+/// returns its exit status, standard output and standard error.
 @discardableResult
-func run(_ arguments: [String], input: String? = nil) throws -> (Int32, String, String) {
+func run(_ arguments: [String], input: String? = nil) async throws -> (Int32, String, String) {
+    try await runOffPool { try runBlocking(arguments, input: input) }
+}
+
+/// `run` on the calling thread: only for one-time checks outside any test.
+@discardableResult
+func runBlocking(_ arguments: [String], input: String? = nil) throws -> (Int32, String, String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
@@ -49,8 +58,8 @@ func run(_ arguments: [String], input: String? = nil) throws -> (Int32, String, 
 
 /// Runs a command that must succeed.
 @discardableResult
-func mustRun(_ arguments: [String]) throws -> String {
-    let (status, stdout, stderr) = try run(arguments)
+func mustRun(_ arguments: [String]) async throws -> String {
+    let (status, stdout, stderr) = try await run(arguments)
     guard status == 0 else {
         throw TestFailure("\(arguments.joined(separator: " ")) exited \(status): \(stderr)")
     }
@@ -68,13 +77,13 @@ struct TestFailure: Error, CustomStringConvertible {
 enum LeftoverContainers {
     static let removed: Void = {
         let format = "{{.ID}} {{.Label \"fnrt.home\"}}"
-        guard let (status, listing, _) = try? run(["docker", "ps", "-a", "--filter", "label=fnrt.home", "--format", format]),
+        guard let (status, listing, _) = try? runBlocking(["docker", "ps", "-a", "--filter", "label=fnrt.home", "--format", format]),
               status == 0 else { return }
         let stale = listing.split(separator: "\n").compactMap { line -> String? in
             let fields = line.split(separator: " ", maxSplits: 1)
             return fields.count == 2 && Scratch.isStale(String(fields[1])) ? String(fields[0]) : nil
         }
-        if !stale.isEmpty { _ = try? run(["docker", "rm", "-f"] + stale) }
+        if !stale.isEmpty { _ = try? runBlocking(["docker", "rm", "-f"] + stale) }
     }()
 }
 
@@ -111,7 +120,7 @@ struct TestImage {
     }
 
     /// Pushes images to `destination` with skopeo (an index when several).
-    static func publish(_ images: [TestImage], to destination: String, credentials: Credentials? = nil) throws {
+    static func publish(_ images: [TestImage], to destination: String, credentials: Credentials? = nil) async throws {
         let layout = Scratch.directory("layout")
         let store = try ContentStore(root: layout)
         let manifests = try images.map { try $0.write(to: store) }
@@ -124,7 +133,7 @@ struct TestImage {
         var arguments = ["skopeo", "copy", "-q", "--dest-tls-verify=false"]
         if manifests.count > 1 { arguments.append("--all") }
         if let credentials { arguments += ["--dest-creds", "\(credentials.username):\(credentials.password)"] }
-        try mustRun(arguments + ["oci:\(layout):image", "docker://\(destination)"])
+        try await mustRun(arguments + ["oci:\(layout):image", "docker://\(destination)"])
         try? FileManager.default.removeItem(atPath: layout)
     }
 }
