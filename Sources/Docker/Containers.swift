@@ -27,6 +27,11 @@ public struct ContainerConfig: Encodable, Sendable {
 
     /// `HostConfig`: the limits and mounts.
     public struct Host: Encodable, Sendable {
+        public struct LogConfiguration: Encodable, Sendable {
+            public var `Type`: String
+            public var Config: [String: String]
+            public init(Type: String, Config: [String: String]) { self.Type = Type; self.Config = Config }
+        }
         public struct Ulimit: Encodable, Sendable {
             public var Name: String
             public var Soft: Int
@@ -46,7 +51,9 @@ public struct ContainerConfig: Encodable, Sendable {
         public var CpuQuota: Int?
         public var CpuPeriod: Int?
         public var Init = true
-        public var LogConfig = ["Type": "json-file"]
+        /// Where the container's output goes. The default keeps at most two files of 1 MiB
+        /// (the engine's own default, with no `max-size`, kept all of it until the container went).
+        public var LogConfig = LogConfiguration(Type: "json-file", Config: ["max-size": "1m", "max-file": "2"])
 
         public init() {}
     }

@@ -19,7 +19,8 @@ public final class OCIDriver: ContainerDriver {
     let bundles: String
     let iofsRoot: String
     public let instance: String
-    private let processes = Mutex<[String: ChildProcess]>([:])
+    /// Each container's runtime process, and the log of its output.
+    private let processes = Mutex<[String: (process: ChildProcess, output: ContainerOutputLog)]>([:])
 
     /// Uses `runtime`, else `$FNRT_OCI_RUNTIME`, else crun where the host's
     /// cgroups allow it (see `crunAcceptsCgroups`), else runc.
@@ -116,9 +117,17 @@ public final class OCIDriver: ContainerDriver {
             try Self.writeConfig(config.encoded(), to: "\(bundle)/config.json")
 
             // The runtime stays in the foreground: its exit is the container's.
-            let process = try ChildProcess(path: runtime, arguments: ["--root", stateRoot, "run", "--bundle", bundle, id],
-                                           output: "\(bundle)/output.log")
-            processes.withLock { $0[id] = process }
+            let output = try ContainerOutputLog(path: "\(bundle)/output.log")
+            let process: ChildProcess
+            do {
+                process = try ChildProcess(path: runtime, arguments: ["--root", stateRoot, "run", "--bundle", bundle, id], output: output.writeEnd)
+            } catch {
+                output.childStarted()
+                output.discard()
+                throw error
+            }
+            output.childStarted()
+            processes.withLock { $0[id] = (process, output) }
             return container
         } catch {
             try? await remove(container)
@@ -170,7 +179,7 @@ public final class OCIDriver: ContainerDriver {
 
     public func waitUntilListening(_ container: Container, spec: FunctionSpec, timeout: Duration) async throws {
         // The runtime runs in the foreground: its exit is the container's.
-        let process = processes.withLock { $0[container.id] }
+        let process = processes.withLock { $0[container.id]?.process }
         try await waitForListener(container, spec: spec, timeout: timeout) {
             guard let process else { return nil }
             return Int(await process.waitForExit())
@@ -192,8 +201,9 @@ public final class OCIDriver: ContainerDriver {
 
     public func remove(_ container: Container) async throws {
         _ = try? await runtimeCommand(["delete", "--force", container.id])
-        if let process = processes.withLock({ $0.removeValue(forKey: container.id) }), process.exitStatus == nil {
-            process.signal(SIGKILL)
+        if let (process, output) = processes.withLock({ $0.removeValue(forKey: container.id) }) {
+            if process.exitStatus == nil { process.signal(SIGKILL) }
+            output.discard()
         }
         RootDirectoryCleaner.remove(container.iofs)
         RootDirectoryCleaner.remove("\(bundles)/\(container.id)")
@@ -208,14 +218,13 @@ public final class OCIDriver: ContainerDriver {
         switch object["status"] as? String {
         case "running", "created": return .running
         default:
-            let code = processes.withLock { $0[container.id] }?.exitStatus.map(Int.init) ?? -1
+            let code = processes.withLock { $0[container.id] }?.process.exitStatus.map(Int.init) ?? -1
             return .exited(code: code)
         }
     }
 
     public func logs(_ container: Container, lines: Int) async -> [String] {
-        guard let data = FileManager.default.contents(atPath: "\(bundles)/\(container.id)/output.log") else { return [] }
-        return Array(String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init).suffix(lines))
+        ContainerOutputLog.lastLines(lines, at: "\(bundles)/\(container.id)/output.log")
     }
 
     public func list() async throws -> [Container] {

@@ -203,6 +203,30 @@ struct DriverConformanceTests {
         }
     }
 
+    /// A chatty function that stays hot keeps at most two files of 1 MiB of
+    /// output on disk; before, all it ever wrote stayed until its container
+    /// went (days of a hot function's logging could fill the disk). Its
+    /// newest lines are kept: they are what a failed start reports.
+    @Test(arguments: Drivers.all)
+    func aChattyFunctionsOutputIsKeptWithinItsBound(driver name: String) async throws {
+        let driver = try Drivers.make(name)
+        let (container, connection) = try await startListening(driver, spec("echo"))
+        defer { connection.close(); Task { try? await driver.remove(container) } }
+        let sizes = [3 << 20, 2 << 20, 1 << 20]
+        for bytes in sizes {
+            #expect(await call(connection, "said", headers: [("Fn-Http-H-X-Echo-Log-Bytes", "\(bytes)")]).text == "said")
+        }
+        let newest = [String(repeating: "o", count: 99), "echo: logged \(1 << 20) bytes"]
+        let keptNewest = await eventually { await driver.logs(container, lines: 2) == newest }
+        let lines = await driver.logs(container, lines: 2)
+        #expect(keptNewest, "\(lines.map { $0.prefix(120) })")
+        let log = name == "docker"
+            ? try await mustRun(["docker", "inspect", "--format", "{{.LogPath}}", container.id]).trimmingCharacters(in: .whitespacesAndNewlines)
+            : "\(FunctionImages.home.path)/bundles/\(container.id)/output.log"
+        let kept = [log, log + ".1"].map { (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0 }
+        #expect(kept[0] > 0 && kept.reduce(0, +) <= 2 << 20, "\(sizes.reduce(0, +)) bytes written; \(kept) kept in \(log) and .1")
+    }
+
     @Test(arguments: Drivers.all)
     func slowStartWithinItsTimeout(driver name: String) async throws {
         let driver = try Drivers.make(name)

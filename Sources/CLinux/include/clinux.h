@@ -10,4 +10,7 @@ int clinux_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, 
 /* getrandom(2): up to `length` random bytes from the kernel's generator. */
 ssize_t clinux_getrandom(void *buffer, size_t length);
 
+/* pipe2(2) with O_CLOEXEC: both ends closed on exec from the start. */
+int clinux_pipe_cloexec(int fds[2]);
+
 #endif

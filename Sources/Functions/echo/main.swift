@@ -1,6 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import FDK
 
-// Echoes the body, and describes the call in response headers.
+// Echoes the body, and describes the call in response headers. With
+// `X-Echo-Log-Bytes: N`, it first writes N bytes of output to standard
+// error, in lines of 100 bytes, then `echo: logged N bytes`.
 FDK.serve { request in
     var headers = ["Content-Type": request.headers["content-type"] ?? "application/octet-stream",
                    "X-Echo-Call-Id": request.callID, "X-Echo-Deadline": request.deadline]
@@ -9,5 +14,13 @@ FDK.serve { request in
     for (name, value) in request.headers where name.hasPrefix("x-") { headers["X-Echo-H-\(name)"] = value }
     let environment = Environment()
     for name in ["FN_APP_NAME", "FN_FN_NAME", "FN_MEMORY", "FN_FORMAT"] { headers["X-Echo-Env-\(name)"] = environment[name] ?? "" }
+    if let bytes = request.headers["x-echo-log-bytes"].flatMap({ Int($0) }) { log(bytes) }
     return FunctionResponse(status: 200, headers: headers, body: request.body)
+}
+
+func log(_ bytes: Int) {
+    let line = Array(String(repeating: "o", count: 99).utf8) + [10]
+    for _ in 0..<bytes / line.count { _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) } }
+    let last = "echo: logged \(bytes) bytes\n"
+    _ = last.withCString { write(2, $0, strlen($0)) }
 }
