@@ -137,6 +137,7 @@ let package = Package(
                                    .product(name: "Crypto", package: "swift-crypto"),
                                    "hello", "echo", "sleep", "fail", "crash", "slowstart", "neverlisten", "probe",
                                    .product(name: "NIOCore", package: "swift-nio"),
+                                   .product(name: "Logging", package: "swift-log"),
                                    .product(name: "MetricsTestKit", package: "swift-metrics")],
                     exclude: ["cut-proxy.py"]),
     ],

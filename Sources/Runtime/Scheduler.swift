@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -90,11 +91,14 @@ public final class Scheduler: @unchecked Sendable {
     private var inFlight = 0
 
     let metrics: SchedulerMetrics
+    let logger: Logger
 
     /// `metrics`: where metrics go (default: the process's bootstrapped swift-metrics backend).
+    /// `logger`: where a container that fails to start, or breaks, is reported, with its last lines of output.
     public init(driver: any ContainerDriver, options: SchedulerOptions = SchedulerOptions(), trace: InvocationTrace? = nil,
-                metrics: any MetricsFactory = MetricsSystem.factory) {
+                metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger = Logger(label: "fnrt.scheduler")) {
         self.driver = driver
+        self.logger = logger
         self.options = options
         self.trace = trace
         self.metrics = SchedulerMetrics(factory: metrics)
@@ -362,7 +366,7 @@ public final class Scheduler: @unchecked Sendable {
         guard let index = pool.idle.firstIndex(where: { $0 === hot }) else { return }
         pool.idle.remove(at: index)
         pool.updateHot()
-        discard(hot)
+        discard(hot, reporting: (pool.spec, "its connection ended while it was idle: the function exited or was killed"))
     }
 
     private func markBusy(_ hot: Hot, _ pool: Pool) -> Hot {
@@ -391,7 +395,7 @@ public final class Scheduler: @unchecked Sendable {
         }
         result.callDuration = duration
         lock.withLock {
-            release(hot, pool: lease.pool, broken: outcome.containerIsBroken)
+            release(hot, pool: lease.pool, brokenBy: outcome.containerIsBroken ? String(buffer: result.body) : nil)
             inFlight -= 1
             // The function's metric objects keep per-function state: under the lock too.
             let metrics = lease.pool.metrics
@@ -523,6 +527,7 @@ public final class Scheduler: @unchecked Sendable {
         case .failure(let error):
             pool.metrics.startFailures.increment()
             pool.lastFailure = error
+            logger.warning("a container did not start", metadata: ["function": "\(spec.app)/\(spec.name)", "error": "\(error)"])
             // One doubling per round of starts: those launched together that
             // fail together (the engine went away) count once, or a few
             // concurrent callers would push the backoff to its maximum at once.
@@ -558,13 +563,14 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// Lock held.
-    private func release(_ hot: Hot, pool: Pool, broken: Bool) {
+    /// Lock held. `brokenBy`: why the call broke the container, which is then killed.
+    private func release(_ hot: Hot, pool: Pool, brokenBy breakage: String?) {
         // The gauge of hot containers is updated where the container ends up
         // (a container going back to idle leaves it as it was).
         pool.busy -= 1
-        if broken || hot.closed || !accepting {
+        if breakage != nil || hot.closed || !accepting {
             pool.updateHot()
-            discard(hot, kill: broken)
+            discard(hot, kill: breakage != nil, reporting: breakage.map { (pool.spec, "a call broke it: \($0.trimmingCharacters(in: .newlines))") })
             launchIfNeeded(pool.spec)  // a replacement for the calls still waiting
             return
         }
@@ -595,11 +601,21 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// Stops and removes a container in the background.
-    private func discard(_ hot: Hot, kill: Bool = false) {
+    /// Lock held. Stops (or kills) and removes a container. With `report`, it
+    /// went unasked: the log says why, with its last lines of output, which
+    /// go with it.
+    private func discard(_ hot: Hot, kill: Bool = false, reporting report: (function: FunctionSpec, reason: String)? = nil) {
         hot.connection.close()
-        let driver = self.driver
+        let driver = self.driver, logger = self.logger
         Task {
             if kill { try? await driver.kill(hot.container) } else { try? await driver.stop(hot.container, grace: .seconds(2)) }
+            if let (spec, reason) = report {
+                let output = await driver.logs(hot.container, lines: 20)
+                logger.warning("a container was removed: \(reason)", metadata: [
+                    "function": "\(spec.app)/\(spec.name)", "container": "\(hot.container.id)",
+                    "output": "\(output.map { String($0.prefix(400)) }.joined(separator: "\n"))",
+                ])
+            }
             try? await driver.remove(hot.container)
         }
     }

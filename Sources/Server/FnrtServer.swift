@@ -132,7 +132,8 @@ public struct FnrtServer: Sendable {
             })
         let prometheus = PrometheusCollectorRegistry()
         let trace = try configuration.tracePath.map { try InvocationTrace(path: $0) }
-        let scheduler = Scheduler(driver: driver, options: configuration.scheduler, trace: trace, metrics: PrometheusMetricsFactory(registry: prometheus))
+        let scheduler = Scheduler(driver: driver, options: configuration.scheduler, trace: trace, metrics: PrometheusMetricsFactory(registry: prometheus),
+                                  logger: logger)
         let resolver = StoreFunctionResolver(store: metadata, images: ImageProvider(store: store, registry: registry), defaults: configuration.functions)
         let gateway = Gateway(reservedPrefixes: FnrtResponder.reservedPrefixes, plugins: [FunctionBackendPlugin(resolver: resolver, invoker: scheduler)])
         let deployments = try DeploymentDirectory(path: configuration.specsDirectory ?? "\(home.path)/deployments", gateway: gateway, logger: logger)

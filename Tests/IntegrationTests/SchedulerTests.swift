@@ -1,5 +1,6 @@
 import Docker
 import Foundation
+import Logging
 import ImageStore
 import MetricsTestKit
 import NIOCore
@@ -78,9 +79,9 @@ func eventually(within limit: Duration = .seconds(15), _ condition: () async thr
 
 @Suite(.enabled(if: Services.available, Services.skipReason))
 struct SchedulerTests {
-    func make(_ options: SchedulerOptions = SchedulerOptions(), trace: InvocationTrace? = nil) throws -> (Scheduler, CountingDriver) {
+    func make(_ options: SchedulerOptions = SchedulerOptions(), trace: InvocationTrace? = nil, log: CapturedLog = CapturedLog()) throws -> (Scheduler, CountingDriver) {
         let driver = CountingDriver(try Drivers.make("docker"))
-        return (Scheduler(driver: driver, options: options.forTests, trace: trace), driver)
+        return (Scheduler(driver: driver, options: options.forTests, trace: trace, logger: Logger(label: "tests") { _ in log }), driver)
     }
 
     @Test func aBurstIsServedByNoMoreThanTheMaximum() async throws {
@@ -168,9 +169,9 @@ struct SchedulerTests {
     @Test func memoryPressureEvictsTheLeastRecentlyUsedIdleContainerOfAnotherFunction() async throws {
         let (scheduler, _) = try make(SchedulerOptions(memoryBudgetMB: 256))
         let a = spec("sleep")
-        async let one = invoke(scheduler, a, "100")
-        async let two = invoke(scheduler, a, "300")
-        _ = await (one, two)
+        // Calls long enough to overlap when one of them starts late (every suite shares two cores):
+        // shorter than a cold start, the second could find the first's container idle.
+        _ = await concurrently(2, scheduler, a, "1000")
         #expect(scheduler.hotContainers()["tests/sleep"] == 2)
         let other = await invoke(scheduler, spec("hello"), "b")
         #expect(other.status == 200)
@@ -228,14 +229,25 @@ struct SchedulerTests {
         await scheduler.shutdown()
     }
 
+    /// The log says why each container went, with the last lines it wrote
+    /// (removed with it, they were nowhere to be read).
     @Test func aCrashIs502AndTheContainerIsReplaced() async throws {
-        let (scheduler, driver) = try make()
+        let log = CapturedLog()
+        let (scheduler, driver) = try make(log: log)
         let function = spec("crash")
         let first = await invoke(scheduler, function, "")
         let second = await invoke(scheduler, function, "")
         #expect(first.status == 502 && second.status == 502)
         #expect(second.cold && first.containerID != second.containerID)
         #expect(driver.starts.withLock { $0 } == 2)
+        let reported = await eventually { log.entries.count == 2 }
+        let entries = log.entries
+        #expect(reported, "\(entries)")
+        for (entry, id) in zip(entries.sorted { $0.metadata["container"] ?? "" < $1.metadata["container"] ?? "" },
+                               [first.containerID, second.containerID].compactMap { $0 }.sorted()) {
+            #expect(entry.level == .warning && entry.message.hasPrefix("a container was removed: a call broke it: error receiving function response"), "\(entry)")
+            #expect(entry.metadata == ["function": "tests/crash", "container": id, "output": "crash: exiting mid-call"], "\(entry)")
+        }
         await scheduler.shutdown()
     }
 
@@ -260,12 +272,17 @@ struct SchedulerTests {
     @Test func aStartFailureReachesEveryWaitingCallerAndIsBackedOff() async throws {
         var options = SchedulerOptions()
         options.startBackoff = .seconds(20)
-        let (scheduler, driver) = try make(options)
+        let log = CapturedLog()
+        let (scheduler, driver) = try make(options, log: log)
         var function = spec("neverlisten", startup: .seconds(1))
         function.maxContainers = 1
         let results = await concurrently(3, scheduler, function, "")
         #expect(results.allSatisfy { $0.status == 504 && $0.text.contains("neverlisten: up, but not listening") })
         #expect(driver.starts.withLock { $0 } == 1, "one start for all three callers")
+        #expect(log.entries.count == 1 && log.entries.allSatisfy {
+            $0.message == "a container did not start" && $0.metadata["function"] == "tests/neverlisten"
+                && $0.metadata["error"]?.contains("neverlisten: up, but not listening") == true
+        }, "the log says it once, with the reason: \(log.entries)")
         let again = await invoke(scheduler, function, "")
         #expect(again.status == 504 && again.text.contains("did not listen"))
         #expect(driver.starts.withLock { $0 } == 1, "backed off: no new start right away")
@@ -449,5 +466,26 @@ struct RuntimeInstanceTests {
     ])
     func otherNamesAreNotAlive(name: String) {
         #expect(!RuntimeInstance.isAlive(name))
+    }
+}
+
+/// What a logger was given, for the tests to read.
+final class CapturedLog: LogHandler, @unchecked Sendable {
+    struct Entry: CustomStringConvertible {
+        var level: Logger.Level, message: String, metadata: [String: String]
+        var description: String { "\(level) \(message) \(metadata)" }
+    }
+    private let lock = NSLock()
+    private var captured: [Entry] = []
+    var entries: [Entry] { lock.withLock { captured } }
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        let entry = Entry(level: event.level, message: "\(event.message)", metadata: (event.metadata ?? [:]).mapValues { "\($0)" })
+        lock.withLock { captured.append(entry) }
     }
 }
