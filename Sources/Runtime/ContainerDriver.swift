@@ -55,9 +55,9 @@ public enum ContainerError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .startupTimeout(let function, let after, let logs):
-            "\(function) did not listen within \(after)" + Self.tail(logs)
+            "\(function) did not listen within \(after)" + Self.describing(output: logs)
         case .exitedAtStartup(let function, let code, let logs):
-            "\(function) exited with code \(code) before it listened" + Self.tail(logs)
+            "\(function) exited with code \(code) before it listened" + Self.describing(output: logs)
         case .badListener(let function, let reason): "\(function): refused listener: \(reason)"
         case .launch(let function, let reason): "\(function): cannot start its container: \(reason)"
         case .homeTooLong(let home, let socketPath, let limit):
@@ -67,8 +67,9 @@ public enum ContainerError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    static func tail(_ logs: [String]) -> String {
-        logs.isEmpty ? " (no output)" : "; its last output:\n" + logs.map { "  | \($0)" }.joined(separator: "\n")
+    /// A container's last lines of output, to end a message: `; its last output:` and one indented line each.
+    public static func describing(output lines: [String]) -> String {
+        lines.isEmpty ? " (no output)" : "; its last output:\n" + lines.map { "  | \($0)" }.joined(separator: "\n")
     }
 }
 

@@ -8,6 +8,9 @@ public struct RunReport: Sendable {
     public var startup: Duration
     /// The call itself.
     public var call: Duration
+    /// The container's last lines of output when the call did not succeed
+    /// (read before its removal, which takes them), else none.
+    public var output: [String] = []
 }
 
 /// Runs a function for one call: start a container, wait until it listens,
@@ -34,7 +37,9 @@ public struct FunctionRunner: Sendable {
         connection.close()
         onOutcome(outcome)
         if outcome.containerIsBroken { try? await driver.kill(container) }
+        var output: [String] = []
+        if case .success = outcome {} else { output = await driver.logs(container, lines: 20) }
         try? await driver.remove(container)
-        return RunReport(outcome: outcome, startup: listening - started, call: finished - listening)
+        return RunReport(outcome: outcome, startup: listening - started, call: finished - listening, output: output)
     }
 }

@@ -89,18 +89,19 @@ struct Run: AsyncParsableCommand {
             if timings {
                 FileHandle.standardError.write(Data("fnrt: started in \(formatDuration(report.startup)), call took \(formatDuration(report.call))\n".utf8))
             }
+            let output = ContainerError.describing(output: report.output)
             switch report.outcome {
             case .success(let status, _, _):
                 if status >= 400 { throw fail(RunFailure("the function answered HTTP \(status)")) }
             case .functionFailed(let status, var responseBody):
                 let text = (responseBody.readString(length: responseBody.readableBytes) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-                throw fail(RunFailure(status == 504 ? "the function timed out (504)" : "the function failed (502)" + (text.isEmpty ? "" : ": \(text)")))
+                throw fail(RunFailure((status == 504 ? "the function timed out (504)" : "the function failed (502)" + (text.isEmpty ? "" : ": \(text)")) + output))
             case .invalidResponse(let status):
-                throw fail(RunFailure("invalid function response: the FDK answered \(status) (502)"))
+                throw fail(RunFailure("invalid function response: the FDK answered \(status) (502)" + output))
             case .receiveError(let reason):
-                throw fail(RunFailure("error receiving the function's response (502): \(reason)"))
+                throw fail(RunFailure("error receiving the function's response (502): \(reason)" + output))
             case .timedOut:
-                throw fail(RunFailure("the function timed out after \(timeout) s (504); its container was killed"))
+                throw fail(RunFailure("the function timed out after \(timeout) s (504); its container was killed" + output))
             }
         } catch let exit as ExitCode {
             throw exit
