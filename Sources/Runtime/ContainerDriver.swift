@@ -35,8 +35,15 @@ public struct Container: Hashable, Sendable {
 /// What a container is doing.
 public enum ContainerState: Equatable, Sendable {
     case running
-    case exited(code: Int)
+    /// `outOfMemory`: the kernel killed it at its memory limit (as the engine tells; the OCI driver cannot).
+    case exited(code: Int, outOfMemory: Bool = false)
     case missing
+
+    /// Said after what went wrong with a container in this state: why it ended, when the engine knows.
+    public func describingEnd(memoryMB: Int) -> String {
+        guard case .exited(_, outOfMemory: true) = self else { return "" }
+        return "; the kernel killed it for want of memory: its limit is \(memoryMB) MB"
+    }
 }
 
 /// Why a container could not be started or used.

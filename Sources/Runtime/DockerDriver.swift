@@ -146,7 +146,7 @@ public final class DockerDriver: ContainerDriver {
             let info = try await docker.inspectContainer(container.id)
             let state = info["State"] as? [String: Any] ?? [:]
             if state["Running"] as? Bool == true { return .running }
-            return .exited(code: state["ExitCode"] as? Int ?? -1)
+            return .exited(code: state["ExitCode"] as? Int ?? -1, outOfMemory: state["OOMKilled"] as? Bool ?? false)
         } catch let error as DockerError where error.isNotFound {
             return .missing
         }

@@ -11,6 +11,8 @@ public struct RunReport: Sendable {
     /// The container's last lines of output when the call did not succeed
     /// (read before its removal, which takes them), else none.
     public var output: [String] = []
+    /// How the container ended when the call broke it, as `ContainerState.describingEnd` says (or empty).
+    public var end = ""
 }
 
 /// Runs a function for one call: start a container, wait until it listens,
@@ -36,10 +38,14 @@ public struct FunctionRunner: Sendable {
         let finished = clock.now
         connection.close()
         onOutcome(outcome)
-        if outcome.containerIsBroken { try? await driver.kill(container) }
+        var end = ""
+        if outcome.containerIsBroken {
+            try? await driver.kill(container)
+            end = (try? await driver.state(container))?.describingEnd(memoryMB: spec.memoryMB) ?? ""
+        }
         var output: [String] = []
         if case .success = outcome {} else { output = await driver.logs(container, lines: 20) }
         try? await driver.remove(container)
-        return RunReport(outcome: outcome, startup: listening - started, call: finished - listening, output: output)
+        return RunReport(outcome: outcome, startup: listening - started, call: finished - listening, output: output, end: end)
     }
 }

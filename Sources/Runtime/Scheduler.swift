@@ -611,7 +611,8 @@ public final class Scheduler: @unchecked Sendable {
             if kill { try? await driver.kill(hot.container) } else { try? await driver.stop(hot.container, grace: .seconds(2)) }
             if let (spec, reason) = report {
                 let output = await driver.logs(hot.container, lines: 20)
-                logger.warning("a container was removed: \(reason)", metadata: [
+                let end = (try? await driver.state(hot.container))?.describingEnd(memoryMB: spec.memoryMB) ?? ""
+                logger.warning("a container was removed: \(reason)\(end)", metadata: [
                     "function": "\(spec.app)/\(spec.name)", "container": "\(hot.container.id)",
                     "output": "\(output.map { String($0.prefix(400)) }.joined(separator: "\n"))",
                 ])

@@ -251,6 +251,25 @@ struct SchedulerTests {
         await scheduler.shutdown()
     }
 
+    /// A function that outgrows its memory limit is killed by the kernel: the
+    /// caller gets 502, and the log says it was for want of memory and names
+    /// the limit (it said only that the connection closed).
+    @Test func aContainerKilledAtItsMemoryLimitIsReportedSo() async throws {
+        let log = CapturedLog()
+        let (scheduler, _) = try make(log: log)
+        var function = spec("echo")
+        function.memoryMB = 64
+        let result = await scheduler.invoke(function, request: FDKRequest(deadline: Date() + 30, headers: [("Fn-Http-H-X-Echo-Allocate-MB", "200")],
+                                                                          body: ByteBuffer(string: "x")))
+        #expect(result.status == 502, "\(result.status) \(result.text)")
+        let reported = await eventually { !log.entries.isEmpty }
+        #expect(reported && log.entries.allSatisfy {
+            $0.message.hasPrefix("a container was removed: a call broke it: ")
+                && $0.message.hasSuffix("; the kernel killed it for want of memory: its limit is 64 MB")
+        }, "\(log.entries)")
+        await scheduler.shutdown()
+    }
+
     /// A container that dies while idle (killed, OOM, dockerd gone) leaves
     /// its pool when its connection ends, not at the next call: the hot count
     /// is right in between, and the next call starts a new container.
