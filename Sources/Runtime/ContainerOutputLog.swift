@@ -15,7 +15,7 @@ final class ContainerOutputLog: @unchecked Sendable {  // the mutable state is t
     static let limit = 1 << 20
 
     let path: String
-    /// The pipe's write end: the child's standard output and error. Closed by `childStarted()`.
+    /// The pipe's write end: the child's standard output and error. Closed by `closeWriteEnd()` once the child has its copies.
     let writeEnd: Int32
     private let readEnd: Int32
     private let limit: Int
@@ -24,6 +24,8 @@ final class ContainerOutputLog: @unchecked Sendable {  // the mutable state is t
     private var file: Int32 = -1
     private var size = 0
     private var discarded = false
+    /// The read end is closed (the pipe ended, or `discard()`).
+    private var ended = false
     private var buffer = [UInt8](repeating: 0, count: 64 << 10)
 
     /// The output of every container shares one queue: its reads are short and never block.
@@ -39,14 +41,15 @@ final class ContainerOutputLog: @unchecked Sendable {  // the mutable state is t
         // The handlers hold the log until the pipe ends (every writer gone) or `discard()`.
         source.setEventHandler { self.drain() }
         source.setCancelHandler {
+            self.ended = true
             close(self.readEnd)
             self.closeFile()
         }
         source.resume()
     }
 
-    /// The child has its own copies of the write end: ours goes, so the pipe ends with the child's last writer.
-    func childStarted() { close(writeEnd) }
+    /// Ours goes once the child has its own copies, so that the pipe ends with the child's last writer.
+    func closeWriteEnd() { close(writeEnd) }
 
     /// Stops keeping output (the container is being removed, its directory with it).
     func discard() {
@@ -57,7 +60,13 @@ final class ContainerOutputLog: @unchecked Sendable {  // the mutable state is t
         source.cancel()
     }
 
-    /// The last `count` lines kept, oldest first.
+    /// The last `count` lines of output, oldest first: what the pipe holds is kept first.
+    func lastLines(_ count: Int) -> [String] {
+        queue.sync { if !ended { drain() } }
+        return Self.lastLines(count, at: path)
+    }
+
+    /// The last `count` lines kept at `path`, oldest first.
     static func lastLines(_ count: Int, at path: String) -> [String] {
         let older = FileManager.default.contents(atPath: path + ".1") ?? Data()
         let newer = FileManager.default.contents(atPath: path) ?? Data()

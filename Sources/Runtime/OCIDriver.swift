@@ -118,15 +118,14 @@ public final class OCIDriver: ContainerDriver {
 
             // The runtime stays in the foreground: its exit is the container's.
             let output = try ContainerOutputLog(path: "\(bundle)/output.log")
+            defer { output.closeWriteEnd() }  // the child has its copies
             let process: ChildProcess
             do {
                 process = try ChildProcess(path: runtime, arguments: ["--root", stateRoot, "run", "--bundle", bundle, id], output: output.writeEnd)
             } catch {
-                output.childStarted()
                 output.discard()
                 throw error
             }
-            output.childStarted()
             processes.withLock { $0[id] = (process, output) }
             return container
         } catch {
@@ -224,7 +223,8 @@ public final class OCIDriver: ContainerDriver {
     }
 
     public func logs(_ container: Container, lines: Int) async -> [String] {
-        ContainerOutputLog.lastLines(lines, at: "\(bundles)/\(container.id)/output.log")
+        if let output = processes.withLock({ $0[container.id]?.output }) { return output.lastLines(lines) }
+        return ContainerOutputLog.lastLines(lines, at: "\(bundles)/\(container.id)/output.log")
     }
 
     public func list() async throws -> [Container] {

@@ -192,7 +192,8 @@ struct DriverConformanceTests {
     @Test(arguments: Drivers.all)
     func neverListeningTimesOutWithTheLogs(driver name: String) async throws {
         let driver = try Drivers.make(name)
-        let function = spec("neverlisten", startup: .seconds(1))
+        // Time enough for the function to say it is up when every suite shares two cores (1 s was not, once).
+        let function = spec("neverlisten", startup: .seconds(3))
         let container = try await driver.start(function)
         defer { Task { try? await driver.remove(container) } }
         await #expect {
