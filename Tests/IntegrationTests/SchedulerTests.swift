@@ -178,9 +178,13 @@ struct SchedulerTests {
     @Test func memoryPressureEvictsTheLeastRecentlyUsedIdleContainerOfAnotherFunction() async throws {
         let (scheduler, _) = try make(SchedulerOptions(memoryBudgetMB: 256))
         let a = spec("sleep")
-        // Calls long enough to overlap when one of them starts late (every suite shares two cores):
-        // shorter than a cold start, the second could find the first's container idle.
-        _ = await concurrently(2, scheduler, a, "1000")
+        // Two containers: the second call made once the first holds its container (made at
+        // once, the second could start late, when every suite shares two cores, and find it idle).
+        async let long = invoke(scheduler, a, "3000")
+        let holding = await eventually { scheduler.hotContainers()["tests/sleep"] == 1 && scheduler.idleContainers(a).isEmpty }
+        #expect(holding, "the first call holds its container")
+        _ = await invoke(scheduler, a, "100")
+        _ = await long
         #expect(scheduler.hotContainers()["tests/sleep"] == 2)
         let other = await invoke(scheduler, spec("hello"), "b")
         #expect(other.status == 200)
