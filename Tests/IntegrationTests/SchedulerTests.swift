@@ -176,16 +176,17 @@ struct SchedulerTests {
     }
 
     @Test func memoryPressureEvictsTheLeastRecentlyUsedIdleContainerOfAnotherFunction() async throws {
-        let (scheduler, _) = try make(SchedulerOptions(memoryBudgetMB: 256))
+        let (scheduler, driver) = try make(SchedulerOptions(memoryBudgetMB: 256))
         let a = spec("sleep")
-        // Two containers: the second call made once the first holds its container (made at
-        // once, the second could start late, when every suite shares two cores, and find it idle).
-        async let long = invoke(scheduler, a, "3000")
-        let holding = await eventually { scheduler.hotContainers()["tests/sleep"] == 1 && scheduler.idleContainers(a).isEmpty }
-        #expect(holding, "the first call holds its container")
-        _ = await invoke(scheduler, a, "100")
-        _ = await long
-        #expect(scheduler.hotContainers()["tests/sleep"] == 2)
+        // Two containers: the second call made once the first one's container is starting, so that it
+        // comes while that container starts or serves the first call (made at once, the second could
+        // start late, when every suite shares two cores, and find it idle).
+        async let long = invoke(scheduler, a, "5000")
+        let starting = await eventually { driver.starts.withLock { $0 } == 1 }
+        let short = await invoke(scheduler, a, "100")
+        let first = await long
+        #expect(starting && first.status == 200 && short.status == 200, "\(first.status) \(first.text); \(short.status) \(short.text)")
+        #expect(scheduler.hotContainers()["tests/sleep"] == 2, "\(driver.starts.withLock { $0 }) started")
         let other = await invoke(scheduler, spec("hello"), "b")
         #expect(other.status == 200)
         #expect(scheduler.evictions == 1)
