@@ -562,7 +562,6 @@ public final class Scheduler: @unchecked Sendable {
         if reaperDeadline.map({ hot.expires < $0 }) ?? true { armReaper() }
     }
 
-    /// Lock held.
     /// Lock held. `brokenBy`: why the call broke the container, which is then killed.
     private func release(_ hot: Hot, pool: Pool, brokenBy breakage: String?) {
         // The gauge of hot containers is updated where the container ends up
@@ -600,8 +599,7 @@ public final class Scheduler: @unchecked Sendable {
         launchIfNeeded(spec)
     }
 
-    /// Stops and removes a container in the background.
-    /// Lock held. Stops (or kills) and removes a container. With `report`, it
+    /// Lock held. Stops (or kills) and removes a container in the background. With `report`, it
     /// went unasked: the log says why, with its last lines of output, which
     /// go with it.
     private func discard(_ hot: Hot, kill: Bool = false, reporting report: (function: FunctionSpec, reason: String)? = nil) {

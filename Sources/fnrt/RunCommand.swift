@@ -89,7 +89,7 @@ struct Run: AsyncParsableCommand {
             if timings {
                 FileHandle.standardError.write(Data("fnrt: started in \(formatDuration(report.startup)), call took \(formatDuration(report.call))\n".utf8))
             }
-            let output = report.end + ContainerError.describing(output: report.output)
+            let output = report.end + (report.output.isEmpty ? "" : ContainerError.describing(output: report.output))
             switch report.outcome {
             case .success(let status, _, _):
                 if status >= 400 { throw fail(RunFailure("the function answered HTTP \(status)")) }
