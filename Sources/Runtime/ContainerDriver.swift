@@ -111,6 +111,14 @@ public protocol ContainerDriver: Sendable {
 }
 
 extension ContainerDriver {
+    /// What a container that went wrong leaves to say, read before its
+    /// removal takes it: its last 20 lines of output, and how it ended
+    /// (`ContainerState.describingEnd`: empty unless the engine knows).
+    func lastWords(of container: Container, memoryMB: Int) async -> (output: [String], end: String) {
+        let output = await logs(container, lines: 20)
+        return (output, (try? await state(container))?.describingEnd(memoryMB: memoryMB) ?? "")
+    }
+
     /// Starts a container for `spec`, waits until it listens and connects to
     /// it; a container that got that far and no further is removed.
     public func startListening(_ spec: FunctionSpec) async throws -> (Container, FDKConnection) {

@@ -10,7 +10,7 @@ import ImageStore
 /// with `max-size` and `max-file: 2`; before, its one file grew until the
 /// container went. The pipe is always drained, so a full disk drops output
 /// and never blocks the function.
-final class ContainerOutputLog: @unchecked Sendable {  // the mutable state is touched on `queue` only
+final class ContainerOutputLog: @unchecked Sendable {  // the mutable state is touched on `Self.queue` only
     /// Bytes per file: the newest output is in `path`, the output before it in `path.1`.
     static let limit = 1 << 20
 
@@ -18,8 +18,6 @@ final class ContainerOutputLog: @unchecked Sendable {  // the mutable state is t
     /// The pipe's write end: the child's standard output and error. Closed by `closeWriteEnd()` once the child has its copies.
     let writeEnd: Int32
     private let readEnd: Int32
-    private let limit: Int
-    private let queue: DispatchQueue
     private let source: any DispatchSourceRead
     private var file: Int32 = -1
     private var size = 0
@@ -31,13 +29,13 @@ final class ContainerOutputLog: @unchecked Sendable {  // the mutable state is t
     /// The output of every container shares one queue: its reads are short and never block.
     static let queue = DispatchQueue(label: "fnrt.container-output")
 
-    init(path: String, limit: Int = ContainerOutputLog.limit, queue: DispatchQueue = ContainerOutputLog.queue) throws {
+    init(path: String) throws {
         var ends: [Int32] = [-1, -1]
         guard clinux_pipe_cloexec(&ends) == 0 else { throw StoreError.io(path: path, operation: "create a pipe for", errno: errno) }
         // Only the reading end is non-blocking: the function writes to a blocking descriptor, as to a file.
         _ = fcntl(ends[0], F_SETFL, fcntl(ends[0], F_GETFL) | O_NONBLOCK)
-        (self.path, self.readEnd, self.writeEnd, self.limit, self.queue) = (path, ends[0], ends[1], limit, queue)
-        source = DispatchSource.makeReadSource(fileDescriptor: ends[0], queue: queue)
+        (self.path, self.readEnd, self.writeEnd) = (path, ends[0], ends[1])
+        source = DispatchSource.makeReadSource(fileDescriptor: ends[0], queue: Self.queue)
         // The handlers hold the log until the pipe ends (every writer gone) or `discard()`.
         source.setEventHandler { self.drain() }
         source.setCancelHandler {
@@ -53,7 +51,7 @@ final class ContainerOutputLog: @unchecked Sendable {  // the mutable state is t
 
     /// Stops keeping output (the container is being removed, its directory with it).
     func discard() {
-        queue.sync {
+        Self.queue.sync {
             discarded = true
             closeFile()
         }
@@ -62,7 +60,7 @@ final class ContainerOutputLog: @unchecked Sendable {  // the mutable state is t
 
     /// The last `count` lines of output, oldest first: what the pipe holds is kept first.
     func lastLines(_ count: Int) -> [String] {
-        queue.sync { if !ended { drain() } }
+        Self.queue.sync { if !ended { drain() } }
         return Self.lastLines(count, at: path)
     }
 
@@ -89,7 +87,7 @@ final class ContainerOutputLog: @unchecked Sendable {  // the mutable state is t
 
     /// Appends the first `count` bytes of `buffer`, moving the file to `.1` first when they would take it past the limit.
     private func keep(_ count: Int) {
-        if file >= 0, size > 0, size + count > limit {
+        if file >= 0, size > 0, size + count > Self.limit {
             closeFile()
             guard rename(path, path + ".1") == 0 else { return }
         }

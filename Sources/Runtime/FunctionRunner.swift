@@ -11,7 +11,7 @@ public struct RunReport: Sendable {
     /// The container's last lines of output when the call did not succeed
     /// (read before its removal, which takes them), else none.
     public var output: [String] = []
-    /// How the container ended when the call broke it, as `ContainerState.describingEnd` says (or empty).
+    /// How the container ended when the call did not succeed, as `ContainerState.describingEnd` says (or empty).
     public var end = ""
 }
 
@@ -38,13 +38,9 @@ public struct FunctionRunner: Sendable {
         let finished = clock.now
         connection.close()
         onOutcome(outcome)
-        var end = ""
-        if outcome.containerIsBroken {
-            try? await driver.kill(container)
-            end = (try? await driver.state(container))?.describingEnd(memoryMB: spec.memoryMB) ?? ""
-        }
-        var output: [String] = []
-        if case .success = outcome {} else { output = await driver.logs(container, lines: 20) }
+        if outcome.containerIsBroken { try? await driver.kill(container) }
+        var (output, end): ([String], String) = ([], "")
+        if case .success = outcome {} else { (output, end) = await driver.lastWords(of: container, memoryMB: spec.memoryMB) }
         try? await driver.remove(container)
         return RunReport(outcome: outcome, startup: listening - started, call: finished - listening, output: output, end: end)
     }

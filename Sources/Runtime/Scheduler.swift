@@ -608,8 +608,7 @@ public final class Scheduler: @unchecked Sendable {
         Task {
             if kill { try? await driver.kill(hot.container) } else { try? await driver.stop(hot.container, grace: .seconds(2)) }
             if let (spec, reason) = report {
-                let output = await driver.logs(hot.container, lines: 20)
-                let end = (try? await driver.state(hot.container))?.describingEnd(memoryMB: spec.memoryMB) ?? ""
+                let (output, end) = await driver.lastWords(of: hot.container, memoryMB: spec.memoryMB)
                 logger.warning("a container was removed: \(reason)\(end)", metadata: [
                     "function": "\(spec.app)/\(spec.name)", "container": "\(hot.container.id)",
                     "output": "\(output.map { String($0.prefix(400)) }.joined(separator: "\n"))",
