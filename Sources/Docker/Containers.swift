@@ -153,6 +153,27 @@ extension DockerClient {
         return true
     }
 
+    /// What `removeImage` did.
+    public enum ImageRemoval: Sendable, Equatable {
+        case removed
+        /// The engine has no such image.
+        case notFound
+        /// A container uses it (Docker's 409 message).
+        case inUse(String)
+    }
+
+    /// Removes the image with this ID or name, unless a container uses it
+    /// (`DELETE /images/{id}`, not forced).
+    public func removeImage(_ idOrName: String) async throws -> ImageRemoval {
+        let (status, body) = try await send("DELETE", "/images/\(idOrName)")
+        switch status {
+        case 200: return .removed
+        case 404: return .notFound
+        case 409: return .inUse(Self.error(status: status, method: "DELETE", path: "/images/\(idOrName)", body: body).description)
+        default: throw Self.error(status: status, method: "DELETE", path: "/images/\(idOrName)", body: body)
+        }
+    }
+
     /// Loads a `docker save` archive read from `fileDescriptor` (`/images/load`);
     /// returns Docker's messages ("Loaded image ID: ..."). With `progress`,
     /// Docker's progress (per layer: bytes loaded of total) reaches it as it

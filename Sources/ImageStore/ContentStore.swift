@@ -180,15 +180,20 @@ public final class ContentStore: Sendable {
         return removed
     }
 
-    /// The manifest descriptor stored under `reference`, if any.
-    /// The image named `reference`; `name@sha256:...` also finds an image by
-    /// its manifest digest, whatever name it was stored under.
+    /// The manifest descriptor of the image named `reference`, if any;
+    /// `name@sha256:...` also finds an image by its manifest digest, whatever
+    /// name it was stored under, or none: a later pull of the same tag moves
+    /// the name to another image, and what was pinned to the first one (a
+    /// function `fnrt serve` runs) still finds it until `collectGarbage`.
     public func resolve(_ reference: String) throws -> Descriptor? {
         let manifests = try index().manifests
         if let named = manifests.last(where: { $0.refName == reference }) { return named }
-        guard let at = reference.lastIndex(of: "@") else { return nil }
-        let digest = reference[reference.index(after: at)...]
-        return manifests.last { $0.digest.description == digest }
+        guard let at = reference.lastIndex(of: "@"),
+              let digest = try? Digest(parsing: String(reference[reference.index(after: at)...])) else { return nil }
+        if let stored = manifests.last(where: { $0.digest == digest }) { return stored }
+        guard contains(digest), let data = try? read(digest),
+              let (_, mediaType) = try? ManifestDocument.decode(data, mediaType: nil) else { return nil }
+        return Descriptor(mediaType: mediaType, digest: digest, size: Int64(data.count))
     }
 
     /// The manifest and config of the single-platform image named `reference`.

@@ -52,6 +52,8 @@ public enum ImagePacker {
     @discardableResult
     public static func pack(binary: String, into store: ContentStore, as reference: String, arguments: [String] = [],
                             environment: [String] = [], platform: Platform = .current) throws -> Descriptor {
+        let lease = try store.leaseBlocking()
+        defer { lease.release() }
         let name = (binary as NSString).lastPathComponent
         let entrypoint = "/usr/local/bin/\(name)"
         var files: [(path: String, source: String)] = [(entrypoint, binary)]

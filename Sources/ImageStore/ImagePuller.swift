@@ -69,6 +69,9 @@ public final class ImagePuller: Sendable {
     /// applying each layer as soon as it and those below it are in the store.
     public func pull(_ reference: ImageReference, options: PullOptions = PullOptions(), unpacker: Unpacker? = nil,
                      events: @escaping @Sendable (PullEvent) -> Void = { _ in }) async throws -> PulledImage {
+        // Its blobs are named only at the end: garbage collection waits until then.
+        let lease = try await store.lease()
+        defer { lease.release() }
         var fetched = try await client.manifest(reference)
         if case .index(let index) = fetched.document {
             guard let chosen = index.manifest(for: options.platform) else {

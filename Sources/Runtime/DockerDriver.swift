@@ -67,7 +67,16 @@ public final class DockerDriver: ContainerDriver {
             hostConfig: host)
         let name = "fnrt-\(spec.app)-\(spec.name)-\(id.prefix(8))".filter { $0.isLetter || $0.isNumber || "-_.".contains($0) }
         do {
-            let dockerID = try await docker.createContainer(name: name, container)
+            let dockerID: String
+            do {
+                dockerID = try await docker.createContainer(name: name, container)
+            } catch let error as DockerError where error.isNotFound {
+                // The engine lost the image since it was loaded here (`docker image rm`,
+                // `fnrt image prune` under another home): loaded again, once.
+                loader.forget(manifest)
+                _ = try await loader.ensureLoaded(manifest: manifest, reference: spec.image)
+                dockerID = try await docker.createContainer(name: name, container)
+            }
             let started = Container(id: dockerID, iofs: iofs)
             do { try await docker.startContainer(dockerID) } catch {
                 try? await remove(started)

@@ -44,6 +44,11 @@ final class DockerImageLoader: Sendable {
         return imageID
     }
 
+    /// Forgets that the image was loaded: the next `ensureLoaded` asks the engine again.
+    func forget(_ manifest: Manifest) {
+        loading.withLock { $0[manifest.config.digest] = nil }
+    }
+
     private func load(_ manifest: Manifest, reference: String) async throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }

@@ -48,6 +48,20 @@ public final class OCIDriver: ContainerDriver {
 
     var prefix: String { "fnrt-\(instance)-" }
 
+    /// The root filesystems the containers of every instance under `home`
+    /// run from (each bundle's `root.path`): `fnrt image prune` leaves them.
+    public static func rootsInUse(home: FnrtHome) -> Set<String> {
+        let bundles = home.path + "/bundles"
+        var roots = Set<String>()
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: bundles)) ?? [] {
+            guard let data = FileManager.default.contents(atPath: "\(bundles)/\(name)/config.json"),
+                  let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let root = config["root"] as? [String: Any], let path = root["path"] as? String else { continue }
+            roots.insert(path)
+        }
+        return roots
+    }
+
     /// A container's iofs directory: named by the random end of its ID
     /// (`Container.randomName()`), short so that long homes still fit a socket path.
     func iofs(of id: String) -> String { "\(iofsRoot)/\(id.suffix(Container.randomNameLength))" }

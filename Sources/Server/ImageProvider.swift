@@ -18,18 +18,21 @@ actor ImageProvider {
         self.registry = registry
     }
 
-    /// The image as `name@digest` in the store, pulled first when it is not there.
+    /// The image as `name@digest` in the store, pulled first when it is not
+    /// there, and pinned (`ContentStore.pin`): a later pull of the same name
+    /// or `fnrt image prune` leaves what this process runs in the store.
     func ensure(_ image: String) async throws -> String {
-        if let pinned = pinned(image) { return pinned }
+        if let pinned = try pinned(image) { return pinned }
         let reference = try ImageReference(parsing: image)
         let name = reference.description
-        if let pinned = pinned(name) { return pinned }
+        if let pinned = try pinned(name) { return pinned }
         if let pull = pulls[name] { return try await pull.value }
         if let failure = failures[name], ContinuousClock.now < failure.until { throw failure.error }
         let store = self.store, registry = self.registry
         let pull = Task<String, any Error> {
             _ = try await ImagePuller(store: store, client: registry).pull(reference)
             guard let descriptor = try store.resolve(name) else { throw StoreError.imageNotFound(name) }
+            try store.pin(descriptor.digest)
             return "\(name)@\(descriptor.digest)"
         }
         pulls[name] = pull
@@ -44,8 +47,9 @@ actor ImageProvider {
         }
     }
 
-    private func pinned(_ name: String) -> String? {
+    private func pinned(_ name: String) throws -> String? {
         guard let descriptor = try? store.resolve(name) else { return nil }
+        try store.pin(descriptor.digest)
         return name.contains("@") ? name : "\(name)@\(descriptor.digest)"
     }
 }

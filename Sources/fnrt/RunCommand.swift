@@ -127,7 +127,7 @@ struct RunFailure: Error, CustomStringConvertible {
 }
 
 struct Image: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "image", abstract: "Build function images.", subcommands: [Pack.self])
+    static let configuration = CommandConfiguration(commandName: "image", abstract: "Build, remove and prune function images.", subcommands: [Pack.self, Remove.self, Prune.self])
 
     struct Pack: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -139,6 +139,7 @@ struct CommandLineTests {
             (["pull", "Bad Reference"], "invalid image reference"),
             (["pull", "--platform", "linux", "busybox"], "invalid platform"),
             (["push", "not/in/store:1"], "is not in the store"),
+            (["image", "rm", "not/in/store:1"], "not in the store: not/in/store:1"),
         ] {
             let (status, stdout, stderr) = try await fnrt(arguments, home: home)
             #expect(status != 0)
@@ -146,6 +147,14 @@ struct CommandLineTests {
             #expect(stderr.hasPrefix("fnrt: ") && stderr.contains(message), "\(arguments): \(stderr)")
             #expect(stderr.split(separator: "\n").count == 1, "one line: \(stderr)")
         }
+
+        // Removed, then pruned: its two layers, config and manifest go, and the store is empty.
+        #expect(try await fnrt(["image", "rm", repo], home: home).1 == "Removed \(repo)\n")
+        #expect(try await fnrt(["images", "-q"], home: home).1.isEmpty)
+        let (pruneStatus, pruned, pruneError) = try await fnrt(["image", "prune"], home: home)
+        #expect(pruneStatus == 0, "\(pruneError)")
+        #expect(pruned.hasPrefix("Removed 4 blobs (10") && pruned.hasSuffix("kept 0 images.\n"), "\(pruned)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/images/blobs/sha256").isEmpty)
     }
 }
 

@@ -41,7 +41,7 @@ enum FunctionImages {
     }
 
     /// `base` with its config edited and, when given, a layer added on top, tagged `name`.
-    private static func variant(of base: String, as name: String, in store: ContentStore, adding layer: Data? = nil,
+    static func variant(of base: String, as name: String, in store: ContentStore, adding layer: Data? = nil,
                                 _ edit: (inout ImageConfig) -> Void) throws {
         guard let descriptor = try store.resolve(base) else { throw TestFailure("no image \(base) in the test store") }
         var manifest = try JSONDecoder().decode(Manifest.self, from: store.read(descriptor.digest))

@@ -1,5 +1,6 @@
 import Foundation
 import ImageStore
+import OCI
 import TestSupport
 import Testing
 
@@ -46,12 +47,12 @@ struct ServeCommandTests {
     func curl(_ arguments: [String]) async throws -> String { try await mustRun(["curl", "-sS"] + arguments) }
 
     /// Creates app `ops` and its function `function`; returns the function's id.
-    func register(base: String, function: String, image: String) async throws -> String {
+    func register(base: String, function: String, image: String, idleTimeout: Int = 30) async throws -> String {
         func post(_ path: String, _ body: String) async throws -> [String: Any] {
             try JSONSerialization.jsonObject(with: Data(try await curl(["-X", "POST", "\(base)\(path)", "-d", body]).utf8)) as? [String: Any] ?? [:]
         }
         let app = try await post("/v2/apps", #"{"name":"ops"}"#)["id"] as? String ?? ""
-        guard let id = try await post("/v2/fns", #"{"name":"\#(function)","app_id":"\#(app)","image":"\#(image)"}"#)["id"] as? String else {
+        guard let id = try await post("/v2/fns", #"{"name":"\#(function)","app_id":"\#(app)","image":"\#(image)","idle_timeout":\#(idleTimeout)}"#)["id"] as? String else {
             throw TestFailure("could not register \(function)")
         }
         return id
@@ -172,6 +173,48 @@ struct ServeCommandTests {
             return answered
         }
         #expect(answered == clients.count, "\(answered) of \(clients.count) answered: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    }
+
+    /// What an operator does to update a function's image: the same name,
+    /// pulled (here: tagged) again, then `fnrt image prune`. While `fnrt
+    /// serve` runs the function, it keeps the image it pinned: the next
+    /// container, after the first went idle, started from an image the
+    /// store no longer had ("not in the store"), and a prune would have
+    /// removed it. An image Docker lost since it was loaded is loaded
+    /// again. Once the server has ended, prune removes the image and
+    /// Docker's copy of it.
+    @Test func aServedFunctionKeepsItsImageWhenItsNameMovesAndThroughPrune() async throws {
+        let home = try RunningServer.makeHome()
+        let store = try ContentStore(home: home)
+        // `hello` with a label of its own: an image, and a Docker image ID, no other test uses.
+        try FunctionImages.variant(of: "fns/hello:test", as: "fns/hello:moving", in: store) {
+            $0.config?.Labels = ["fnrt.test": UUID().uuidString]
+        }
+        let pinned = try #require(try store.resolve("fns/hello:moving"))
+        let dockerImage = "sha256:" + (try JSONDecoder().decode(Manifest.self, from: store.read(pinned.digest))).config.digest.encoded
+        func prune() async throws -> String { try await mustRun(["FNRT_HOME=\(home.path)", "\(FunctionImages.binaries)/fnrt", "image", "prune"]) }
+
+        let (process, base, log) = try await launch(home: home)
+        let id = try await register(base: base, function: "moving", image: "fns/hello:moving", idleTimeout: 1)
+        #expect(try await curl(["-X", "POST", "\(base)/invoke/\(id)"]) == "Hello, world!\n")
+        try store.tag(try #require(try store.resolve("fns/echo:test")), as: "fns/hello:moving")
+        _ = try await prune()
+        #expect(try store.resolve("fns/hello:moving@\(pinned.digest)") != nil, "a running server's image stays")
+        // Its container goes at its idle timeout; the next call starts another from the same image.
+        for _ in 0..<100 where try await !containers(of: home).isEmpty { try await Task.sleep(for: .milliseconds(200)) }
+        #expect(try await containers(of: home).isEmpty, "the container stops at its 1 s idle timeout")
+        // Docker's copy goes too (`docker image rm`, a prune under another home): it is loaded again.
+        _ = try await mustRun(["docker", "image", "rm", dockerImage])
+        let again = try await curl(["-X", "POST", "\(base)/invoke/\(id)"])
+        #expect(again == "Hello, world!\n", "\(again); log: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        process.terminate()
+        await exit(process)
+
+        let output = try await prune()
+        #expect(output.contains("1 image in Docker"), "\(output)")
+        #expect(try store.resolve("fns/hello:moving@\(pinned.digest)") == nil, "an ended server pins nothing")
+        #expect(try await run(["docker", "image", "inspect", dockerImage]).0 != 0, "Docker's copy is removed")
+        #expect(try store.resolve("fns/hello:moving")?.digest == store.resolve("fns/echo:test")?.digest)
     }
 
     @Test func afterSIGKILLTheNextServeRemovesTheOrphansAndStillKnowsTheFunctions() async throws {
