@@ -14,7 +14,10 @@ public struct FunctionRequest: Sendable {
     /// an HTTP route (`Fn-Http-Method`, `Fn-Http-Request-Url`, `Fn-Http-H-*`).
     public var method: String?
     public var requestURL: String?
-    /// The caller's headers (lowercased names), from `Fn-Http-H-*`, plus `content-type`.
+    /// The caller's headers (lowercased names): through an HTTP route, from
+    /// `Fn-Http-H-*`, plus `content-type`; otherwise (Fn's `/invoke`, `fnrt
+    /// run -H`) the call's own headers, less `Fn-*` and the connection's
+    /// (`host`, `content-length`, `transfer-encoding`, `connection`), as fdk-python's `InvokeContext` has them.
     public var headers: [String: String]
     public var body: [UInt8]
 
@@ -133,10 +136,15 @@ public enum FDK {
                 var call = FunctionRequest(callID: request.headers["fn-call-id"] ?? "", deadline: request.headers["fn-deadline"] ?? "",
                                            method: request.headers["fn-http-method"], requestURL: request.headers["fn-http-request-url"],
                                            headers: [:], body: request.body)
-                for (name, value) in request.headers where name.hasPrefix("fn-http-h-") {
-                    call.headers[String(name.dropFirst("fn-http-h-".count))] = value
+                if call.method != nil {
+                    for (name, value) in request.headers where name.hasPrefix("fn-http-h-") {
+                        call.headers[String(name.dropFirst("fn-http-h-".count))] = value
+                    }
+                    if let type = request.headers["content-type"] { call.headers["content-type"] = type }
+                } else {
+                    let connection: Set<String> = ["host", "content-length", "transfer-encoding", "connection"]
+                    call.headers = request.headers.filter { !$0.key.hasPrefix("fn-") && !connection.contains($0.key) }
                 }
-                if let type = request.headers["content-type"] { call.headers["content-type"] = type }
                 do {
                     let result = try handler(call)
                     var headers: [String: String] = [:]
