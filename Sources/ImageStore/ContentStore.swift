@@ -89,20 +89,27 @@ public final class ContentStore: Sendable {
         let path = "\(ingestDirectory)/\(digest.algorithm)-\(digest.encoded).partial"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StoreError.io(path: path, operation: "open", errno: errno) }
-        // Another process holds the lock while it downloads: wait without blocking a thread.
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR else {
-                let e = errno
-                close(fd)
-                throw StoreError.io(path: path, operation: "lock", errno: e)
-            }
-            do { try await Task.sleep(for: .milliseconds(50)) } catch { close(fd); throw error }
-        }
+        // Another process holds the lock while it downloads.
+        try await Self.lock(fd, LOCK_EX, path: path)
         if contains(digest) {
             close(fd)
             return nil
         }
         return Ingest(store: self, digest: digest, path: path, fileDescriptor: fd)
+    }
+
+    /// Takes the `flock` `operation` (`LOCK_EX`, `LOCK_SH`) on `fd`, waiting
+    /// while another process holds it without blocking a thread; closes `fd`
+    /// when it throws.
+    static func lock(_ fd: Int32, _ operation: Int32, path: String) async throws {
+        while flock(fd, operation | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else {
+                let code = errno
+                close(fd)
+                throw StoreError.io(path: path, operation: "lock", errno: code)
+            }
+            do { try await Task.sleep(for: .milliseconds(50)) } catch { close(fd); throw error }
+        }
     }
 
     /// A blob being written; `commit` moves it into place, `discard` deletes it.

@@ -46,15 +46,7 @@ extension ContentStore {
     /// A lease on the store, waited for (without blocking a thread) while garbage is collected.
     public func lease() async throws -> Lease {
         let fd = try openGarbageLock()
-        while flock(fd, LOCK_SH | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR else {
-                let code = errno
-                close(fd)
-                throw StoreError.io(path: garbageLockPath, operation: "lock", errno: code)
-            }
-            do { try await Task.sleep(for: .milliseconds(50)) } catch { close(fd); throw error }
-        }
-        // Lease's own file descriptor: a dup would share the lock, not hold another.
+        try await Self.lock(fd, LOCK_SH, path: garbageLockPath)
         return Lease(descriptor: fd)
     }
 
