@@ -14,10 +14,12 @@ public struct FunctionRequest: Sendable {
     /// an HTTP route (`Fn-Http-Method`, `Fn-Http-Request-Url`, `Fn-Http-H-*`).
     public var method: String?
     public var requestURL: String?
-    /// The caller's headers (lowercased names): through an HTTP route, from
-    /// `Fn-Http-H-*`, plus `content-type`; otherwise (Fn's `/invoke`, `fnrt
-    /// run -H`) the call's own headers, less `Fn-*` and the connection's
-    /// (`host`, `content-length`, `transfer-encoding`, `connection`), as fdk-python's `InvokeContext` has them.
+    /// The caller's headers (lowercased names): from `Fn-Http-H-*`, plus
+    /// `content-type`; and for a call that did not come through an HTTP
+    /// route (no `Fn-Intent: httprequest`: Fn's `/invoke`, `fnrt run -H`),
+    /// the call's own headers too, less `Fn-*` and the connection's (`host`,
+    /// `content-length`, `transfer-encoding`, `connection`), as fdk-go and
+    /// fdk-python give them.
     public var headers: [String: String]
     public var body: [UInt8]
 
@@ -136,14 +138,14 @@ public enum FDK {
                 var call = FunctionRequest(callID: request.headers["fn-call-id"] ?? "", deadline: request.headers["fn-deadline"] ?? "",
                                            method: request.headers["fn-http-method"], requestURL: request.headers["fn-http-request-url"],
                                            headers: [:], body: request.body)
-                if call.method != nil {
-                    for (name, value) in request.headers where name.hasPrefix("fn-http-h-") {
+                // As fdk-go and fdk-python tell an HTTP route's call: by its intent.
+                let fromHTTPRoute = request.headers["fn-intent"] == "httprequest" || call.method != nil
+                for (name, value) in request.headers {
+                    if name.hasPrefix("fn-http-h-") {
                         call.headers[String(name.dropFirst("fn-http-h-".count))] = value
+                    } else if name == "content-type" || !fromHTTPRoute && !name.hasPrefix("fn-") && !Self.connectionFields.contains(name) {
+                        call.headers[name] = value
                     }
-                    if let type = request.headers["content-type"] { call.headers["content-type"] = type }
-                } else {
-                    let connection: Set<String> = ["host", "content-length", "transfer-encoding", "connection"]
-                    call.headers = request.headers.filter { !$0.key.hasPrefix("fn-") && !connection.contains($0.key) }
                 }
                 do {
                     let result = try handler(call)
@@ -161,6 +163,9 @@ public enum FDK {
             guard writeAll(fd, response) else { return }
         }
     }
+
+    /// The headers of the call's connection, not the caller's.
+    static let connectionFields: Set<String> = ["host", "content-length", "transfer-encoding", "connection"]
 
     static func encode(status: Int, headers: [String: String], body: [UInt8], fnStatus: Int?) -> [UInt8] {
         let reason = status == 200 ? "OK" : status == 502 ? "Bad Gateway" : status == 404 ? "Not Found" : "Status"
