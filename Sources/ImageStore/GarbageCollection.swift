@@ -78,6 +78,14 @@ extension ContentStore {
         close(fd)
     }
 
+    /// Removes this process's pins: what it runs from now on, it pins again.
+    public func unpinAll() {
+        let mine = "pin-\(ProcessIdentity.current)-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: pinDirectory)) ?? [] where name.hasPrefix(mine) {
+            unlink("\(pinDirectory)/\(name)")
+        }
+    }
+
     /// The manifests pinned by running processes (`pin`); pins of processes
     /// that have ended are removed.
     func livePins() -> [Digest] {

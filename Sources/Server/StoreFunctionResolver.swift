@@ -20,7 +20,14 @@ final class StoreFunctionResolver: FunctionResolver {
         self.store = store
         self.images = images
         self.defaults = defaults
-        store.observe { [weak self] _ in self?.cache.withLock { $0 = ($0.generation + 1, [:]) } }
+        // A change may move a function to another image: the pins go with the
+        // resolutions, and the functions resolved again pin theirs again (a
+        // server running for weeks kept every image it ever ran from `fnrt image prune`).
+        store.observe { [weak self] _ in
+            guard let self else { return }
+            cache.withLock { $0 = ($0.generation + 1, [:]) }
+            images.store.unpinAll()
+        }
     }
 
     func contains(_ reference: String) async throws -> Bool {
