@@ -202,7 +202,11 @@ extension Unpacker {
             // Temporary roots (`.tmp-...`) belong to unpacks under way, or are
             // removed as leftovers when their process has ended.
             guard !name.hasPrefix("."), !keep.contains(name) else { continue }
-            RootDirectory.removeTree("\(cacheDirectory)/\(name)")
+            // Out of its name first: a removal cut short (Ctrl-C) must not leave
+            // half a root where a later unpack of the same layers would find it.
+            let doomed = ProcessIdentity.temporaryPath(in: cacheDirectory)
+            guard rename("\(cacheDirectory)/\(name)", doomed) == 0 else { continue }
+            RootDirectory.removeTree(doomed)
             removed += 1
         }
         return removed

@@ -42,6 +42,8 @@ import TestSupport
         for blob in [image.manifest.config] + image.manifest.layers { _ = try store.read(blob.digest, limit: 1 << 30) }
         #expect(report.removedRoots == 1)
         #expect(access(roots[0], F_OK) == 0 && access(roots[1], F_OK) != 0 && access(roots[2], F_OK) == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox + "/rootfs").sorted()
+            == [roots[0], roots[2]].map { ($0 as NSString).lastPathComponent }.sorted(), "nothing else is left, under any name")
 
         let again = try store.collectGarbage(unpacker: unpacker, rootsInUse: [roots[2]])
         #expect(again.removedBlobs == 0 && again.removedRoots == 0 && again.keptImages == 1)
