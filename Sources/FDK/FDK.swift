@@ -143,7 +143,7 @@ public enum FDK {
                 for (name, value) in request.headers {
                     if name.hasPrefix("fn-http-h-") {
                         call.headers[String(name.dropFirst("fn-http-h-".count))] = value
-                    } else if name == "content-type" || !fromHTTPRoute && !name.hasPrefix("fn-") && !Self.connectionFields.contains(name) {
+                    } else if name == "content-type" || (!fromHTTPRoute && !name.hasPrefix("fn-") && !Self.connectionFields.contains(name)) {
                         call.headers[name] = value
                     }
                 }

@@ -68,17 +68,17 @@ extension Image {
         /// Returns how many it removed.
         private func removeFromDocker(_ configs: [Digest]) async -> Int {
             var removed = 0
-            for config in configs {
-                do {
-                    switch try await DockerClient().removeImage("sha256:\(config.encoded)") {
+            do {
+                let docker = try DockerClient()
+                for config in configs {
+                    switch try await docker.removeImage("sha256:\(config.encoded)") {
                     case .removed: removed += 1
                     case .notFound: break
                     case .inUse(let reason): FileHandle.standardError.write(Data("fnrt: left in Docker: \(reason)\n".utf8))
                     }
-                } catch {
-                    FileHandle.standardError.write(Data("fnrt: Docker's copies of removed images were left: \(error)\n".utf8))
-                    break
                 }
+            } catch {
+                FileHandle.standardError.write(Data("fnrt: Docker's copies of removed images were left: \(error)\n".utf8))
             }
             return removed
         }
