@@ -103,8 +103,9 @@ extension ContentStore {
     /// image kept except those in `rootsInUse` (paths a container runs
     /// from). Waits for pulls under way (`lease`) to end, and holds new ones
     /// until it is done. Refuses, removing nothing, when an image kept cannot
-    /// be read: which blobs it needs would be unknown.
-    public func collectGarbage(unpacker: Unpacker? = nil, rootsInUse: Set<String> = []) throws -> GarbageReport {
+    /// be read: which blobs it needs would be unknown. With `dryRun`, only
+    /// reports what it would remove.
+    public func collectGarbage(unpacker: Unpacker? = nil, rootsInUse: Set<String> = [], dryRun: Bool = false) throws -> GarbageReport {
         let fd = try openGarbageLock()
         defer { close(fd) }
         while flock(fd, LOCK_EX) != 0 {
@@ -125,20 +126,20 @@ extension ContentStore {
             guard let digest = try? Digest(parsing: "sha256:\(name)"), !kept.contains(digest) else { continue }
             if let config = configOfManifest(digest), !keptConfigs.contains(config) { report.removedImageConfigs.append(config) }
             let size = fileSize("\(blobDirectory)/\(name)")
-            guard unlink("\(blobDirectory)/\(name)") == 0 else { throw StoreError.io(path: "\(blobDirectory)/\(name)", operation: "remove", errno: errno) }
+            guard dryRun || unlink("\(blobDirectory)/\(name)") == 0 else { throw StoreError.io(path: "\(blobDirectory)/\(name)", operation: "remove", errno: errno) }
             report.removedBlobs += 1
             report.removedBytes += size
         }
         // No pull holds the lease, so no download is under way: a partial file only waits for a resume.
         for name in (try? FileManager.default.contentsOfDirectory(atPath: ingestDirectory)) ?? [] where name.hasSuffix(".partial") {
             let size = fileSize("\(ingestDirectory)/\(name)")
-            if unlink("\(ingestDirectory)/\(name)") == 0 {
+            if dryRun || unlink("\(ingestDirectory)/\(name)") == 0 {
                 report.removedPartials += 1
                 report.removedPartialBytes += size
             }
         }
         if let unpacker {
-            report.removedRoots = unpacker.removeRoots(except: keptImages.map(\.layers), inUse: rootsInUse)
+            report.removedRoots = unpacker.removeRoots(except: keptImages.map(\.layers), inUse: rootsInUse, dryRun: dryRun)
         }
         return report
     }
@@ -193,8 +194,8 @@ extension ContentStore {
 extension Unpacker {
     /// Removes the cached roots that are not the root of one of `images`
     /// (nor of a prefix of one of their layer chains) and whose path is not
-    /// in `inUse`; returns how many it removed.
-    func removeRoots(except images: [[Descriptor]], inUse: Set<String>) -> Int {
+    /// in `inUse`; returns how many it removed (with `dryRun`, would remove).
+    func removeRoots(except images: [[Descriptor]], inUse: Set<String>, dryRun: Bool) -> Int {
         // Roots are named by their chain key: a path in use names one by its last component.
         let keep = Set(images.flatMap(Self.chainKeys)).union(inUse.map { ($0 as NSString).lastPathComponent })
         var removed = 0
@@ -202,6 +203,10 @@ extension Unpacker {
             // Temporary roots (`.tmp-...`) belong to unpacks under way, or are
             // removed as leftovers when their process has ended.
             guard !name.hasPrefix("."), !keep.contains(name) else { continue }
+            if dryRun {
+                removed += 1
+                continue
+            }
             // Out of its name first: a removal cut short (Ctrl-C) must not leave
             // half a root where a later unpack of the same layers would find it.
             let doomed = ProcessIdentity.temporaryPath(in: cacheDirectory)

@@ -44,21 +44,26 @@ extension Image {
         @Flag(help: "Leave Docker's copies of removed images.")
         var keepDocker = false
 
+        @Flag(help: "Only say what would be removed.")
+        var dryRun = false
+
         func run() async throws {
             do {
                 let home = try FnrtHome.fromEnvironment()
                 let store = try ContentStore(home: home)
                 let unpacker = try Unpacker(store: store, home: home)
-                let report = try store.collectGarbage(unpacker: unpacker, rootsInUse: OCIDriver.rootsInUse(home: home))
+                let report = try store.collectGarbage(unpacker: unpacker, rootsInUse: OCIDriver.rootsInUse(home: home), dryRun: dryRun)
                 var removed = ["\(count(report.removedBlobs, "blob")) (\(formatBytes(report.removedBytes)))"]
                 if report.removedPartials > 0 {
                     removed.append("\(count(report.removedPartials, "partial download")) (\(formatBytes(report.removedPartialBytes)))")
                 }
                 removed.append(count(report.removedRoots, "cached root filesystem"))
                 if !keepDocker, !report.removedImageConfigs.isEmpty {
-                    removed.append(count(await removeFromDocker(report.removedImageConfigs), "image") + " in Docker")
+                    let images = dryRun ? report.removedImageConfigs.count : await removeFromDocker(report.removedImageConfigs)
+                    removed.append((dryRun ? "up to " : "") + count(images, "image") + " in Docker")
                 }
-                print("Removed \(removed.joined(separator: ", ")); kept \(count(report.keptImages, "image")).")
+                print(dryRun ? "Would remove \(removed.joined(separator: ", ")); would keep \(count(report.keptImages, "image"))."
+                    : "Removed \(removed.joined(separator: ", ")); kept \(count(report.keptImages, "image")).")
             } catch {
                 throw fail(error)
             }

@@ -26,7 +26,13 @@ import TestSupport
         let before = try blobs(store)
 
         #expect(try store.untag("r/removed:1") && store.untag("r/running:1"))
+        // A dry run says what would go, and removes nothing.
+        let dry = try store.collectGarbage(unpacker: unpacker, rootsInUse: [roots[2]], dryRun: true)
+        #expect(try blobs(store) == before && access(roots[1], F_OK) == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.root + "/ingest").contains { $0.hasSuffix(".partial") })
         let report = try store.collectGarbage(unpacker: unpacker, rootsInUse: [roots[2]])
+        #expect(dry.removedBlobs == report.removedBlobs && dry.removedBytes == report.removedBytes && dry.removedRoots == report.removedRoots
+            && dry.removedPartials == report.removedPartials && dry.removedImageConfigs == report.removedImageConfigs)
 
         // The removed images' own layer, config and manifest; the base layer stays for the kept image.
         let gone = before.subtracting(try blobs(store))

@@ -151,6 +151,9 @@ struct CommandLineTests {
         // Removed, then pruned: its two layers, config and manifest go, and the store is empty.
         #expect(try await fnrt(["image", "rm", repo], home: home).1 == "Removed \(repo)\n")
         #expect(try await fnrt(["images", "-q"], home: home).1.isEmpty)
+        let (_, wouldPrune, _) = try await fnrt(["image", "prune", "--dry-run"], home: home)
+        #expect(wouldPrune.hasPrefix("Would remove 4 blobs (10") && wouldPrune.hasSuffix("would keep 0 images.\n"), "\(wouldPrune)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: home + "/images/blobs/sha256").count == 4)
         let (pruneStatus, pruned, pruneError) = try await fnrt(["image", "prune"], home: home)
         #expect(pruneStatus == 0, "\(pruneError)")
         #expect(pruned.hasPrefix("Removed 4 blobs (10") && pruned.hasSuffix("kept 0 images.\n"), "\(pruned)")
