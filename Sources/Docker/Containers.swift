@@ -165,12 +165,13 @@ extension DockerClient {
     /// Removes the image with this ID or name, unless a container uses it
     /// (`DELETE /images/{id}`, not forced).
     public func removeImage(_ idOrName: String) async throws -> ImageRemoval {
-        let (status, body) = try await send("DELETE", "/images/\(idOrName)")
+        let path = "/images/\(idOrName)"
+        let (status, body) = try await send("DELETE", path)
         switch status {
         case 200: return .removed
         case 404: return .notFound
-        case 409: return .inUse(Self.error(status: status, method: "DELETE", path: "/images/\(idOrName)", body: body).description)
-        default: throw Self.error(status: status, method: "DELETE", path: "/images/\(idOrName)", body: body)
+        case 409: return .inUse(Self.error(status: status, method: "DELETE", path: path, body: body).description)
+        default: throw Self.error(status: status, method: "DELETE", path: path, body: body)
         }
     }
 

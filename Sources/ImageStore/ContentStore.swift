@@ -98,6 +98,25 @@ public final class ContentStore: Sendable {
         return Ingest(store: self, digest: digest, path: path, fileDescriptor: fd)
     }
 
+    /// Opens the file at `path` that a lock is taken on, creating it if needed.
+    func openLockFile(_ path: String) throws -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError.io(path: path, operation: "open", errno: errno) }
+        return fd
+    }
+
+    /// Takes the `flock` `operation` (`LOCK_EX`, `LOCK_SH`) on `fd`, blocking
+    /// this thread while another process holds it; closes `fd` when it throws.
+    static func lockBlocking(_ fd: Int32, _ operation: Int32, path: String) throws {
+        while flock(fd, operation) != 0 {
+            guard errno == EINTR else {
+                let code = errno
+                close(fd)
+                throw StoreError.io(path: path, operation: "lock", errno: code)
+            }
+        }
+    }
+
     /// Takes the `flock` `operation` (`LOCK_EX`, `LOCK_SH`) on `fd`, waiting
     /// while another process holds it without blocking a thread; closes `fd`
     /// when it throws.
@@ -230,12 +249,9 @@ public final class ContentStore: Sendable {
 
     private func updateIndex(_ change: (inout Index) throws -> Void) throws {
         let lockPath = root + "/.index.lock"
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StoreError.io(path: lockPath, operation: "open", errno: errno) }
+        let fd = try openLockFile(lockPath)
+        try Self.lockBlocking(fd, LOCK_EX, path: lockPath)
         defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw StoreError.io(path: lockPath, operation: "lock", errno: errno) }
-        }
         var index = try index()
         try change(&index)
         try writeAtomically(try Self.encode(index), to: root + "/index.json")

@@ -45,7 +45,7 @@ extension ContentStore {
 
     /// A lease on the store, waited for (without blocking a thread) while garbage is collected.
     public func lease() async throws -> Lease {
-        let fd = try openGarbageLock()
+        let fd = try openLockFile(garbageLockPath)
         try await Self.lock(fd, LOCK_SH, path: garbageLockPath)
         return Lease(descriptor: fd)
     }
@@ -53,14 +53,8 @@ extension ContentStore {
     /// A lease on the store, waited for by blocking this thread (for
     /// synchronous writers, such as `ImagePacker`).
     func leaseBlocking() throws -> Lease {
-        let fd = try openGarbageLock()
-        while flock(fd, LOCK_SH) != 0 {
-            guard errno == EINTR else {
-                let code = errno
-                close(fd)
-                throw StoreError.io(path: garbageLockPath, operation: "lock", errno: code)
-            }
-        }
+        let fd = try openLockFile(garbageLockPath)
+        try Self.lockBlocking(fd, LOCK_SH, path: garbageLockPath)
         return Lease(descriptor: fd)
     }
 
@@ -106,11 +100,9 @@ extension ContentStore {
     /// be read: which blobs it needs would be unknown. With `dryRun`, only
     /// reports what it would remove.
     public func collectGarbage(unpacker: Unpacker? = nil, rootsInUse: Set<String> = [], dryRun: Bool = false) throws -> GarbageReport {
-        let fd = try openGarbageLock()
+        let fd = try openLockFile(garbageLockPath)
+        try Self.lockBlocking(fd, LOCK_EX, path: garbageLockPath)
         defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw StoreError.io(path: garbageLockPath, operation: "lock", errno: errno) }
-        }
         var report = GarbageReport()
         let roots = try index().manifests.map { ($0.digest, Optional($0.mediaType)) } + livePins().map { ($0, nil) }
         var kept = Set<Digest>()
@@ -124,9 +116,9 @@ extension ContentStore {
         let blobDirectory = "\(root)/blobs/sha256"
         for name in (try? FileManager.default.contentsOfDirectory(atPath: blobDirectory)) ?? [] {
             guard let digest = try? Digest(parsing: "sha256:\(name)"), !kept.contains(digest) else { continue }
-            if let config = configOfManifest(digest), !keptConfigs.contains(config) { report.removedImageConfigs.append(config) }
-            let size = fileSize("\(blobDirectory)/\(name)")
-            guard dryRun || unlink("\(blobDirectory)/\(name)") == 0 else { throw StoreError.io(path: "\(blobDirectory)/\(name)", operation: "remove", errno: errno) }
+            let path = "\(blobDirectory)/\(name)", size = fileSize(path)
+            if let config = configOfManifest(digest, size: size), !keptConfigs.contains(config) { report.removedImageConfigs.append(config) }
+            guard dryRun || unlink(path) == 0 else { throw StoreError.io(path: path, operation: "remove", errno: errno) }
             report.removedBlobs += 1
             report.removedBytes += size
         }
@@ -168,22 +160,16 @@ extension ContentStore {
         }
     }
 
-    /// The config digest of the blob `digest` when it is an image manifest
-    /// (a small JSON document), else nil.
-    private func configOfManifest(_ digest: Digest) -> Digest? {
-        guard fileSize(blobPath(digest)) < 1 << 20, let data = try? read(digest), data.first == UInt8(ascii: "{"),
+    /// The config digest of the blob `digest` (`size` bytes) when it is an
+    /// image manifest (a small JSON document), else nil.
+    private func configOfManifest(_ digest: Digest, size: Int64) -> Digest? {
+        guard size < 1 << 20, let data = try? read(digest), data.first == UInt8(ascii: "{"),
               case .manifest(let manifest)? = try? ManifestDocument.decode(data, mediaType: nil).0 else { return nil }
         return manifest.config.digest
     }
 
     private var garbageLockPath: String { root + "/.gc.lock" }
     private var pinDirectory: String { root + "/pins" }
-
-    private func openGarbageLock() throws -> Int32 {
-        let fd = open(garbageLockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StoreError.io(path: garbageLockPath, operation: "open", errno: errno) }
-        return fd
-    }
 
     private func fileSize(_ path: String) -> Int64 {
         var st = stat()

@@ -7,7 +7,7 @@ import Registry
 actor ImageProvider {
     let store: ContentStore
     let registry: RegistryClient
-    private var pulls: [String: Task<String, any Error>] = [:]
+    private var pulls: [String: Task<Void, any Error>] = [:]
     /// A failed pull's error, answered without pulling again until it expires.
     private var failures: [String: (error: any Error, until: ContinuousClock.Instant)] = [:]
     /// How long a failed pull is remembered.
@@ -26,19 +26,18 @@ actor ImageProvider {
         let reference = try ImageReference(parsing: image)
         let name = reference.description
         if let pinned = try pinned(name) { return pinned }
-        if let pull = pulls[name] { return try await pull.value }
+        if let pull = pulls[name] {
+            try await pull.value
+            return try pulled(name)
+        }
         if let failure = failures[name], ContinuousClock.now < failure.until { throw failure.error }
         let store = self.store, registry = self.registry
-        let pull = Task<String, any Error> {
-            _ = try await ImagePuller(store: store, client: registry).pull(reference)
-            guard let descriptor = try store.resolve(name) else { throw StoreError.imageNotFound(name) }
-            try store.pin(descriptor.digest)
-            return "\(name)@\(descriptor.digest)"
-        }
+        let pull = Task<Void, any Error> { _ = try await ImagePuller(store: store, client: registry).pull(reference) }
         pulls[name] = pull
         defer { pulls[name] = nil }
         do {
-            let pinned = try await pull.value
+            try await pull.value
+            let pinned = try pulled(name)
             failures[name] = nil
             return pinned
         } catch {
@@ -47,8 +46,14 @@ actor ImageProvider {
         }
     }
 
+    /// The image `name` just pulled, pinned.
+    private func pulled(_ name: String) throws -> String {
+        guard let pinned = try pinned(name) else { throw StoreError.imageNotFound(name) }
+        return pinned
+    }
+
     private func pinned(_ name: String) throws -> String? {
-        guard let descriptor = try? store.resolve(name) else { return nil }
+        guard let descriptor = try store.resolve(name) else { return nil }
         try store.pin(descriptor.digest)
         return name.contains("@") ? name : "\(name)@\(descriptor.digest)"
     }
