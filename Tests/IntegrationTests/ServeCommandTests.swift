@@ -205,8 +205,7 @@ struct ServeCommandTests {
         _ = try await prune(["--keep-docker"])
         #expect(try store.resolve("fns/hello:moving@\(pinned.digest)") != nil, "a running server's image stays")
         // Its container goes at its idle timeout; the next call starts another from the same image.
-        for _ in 0..<100 where try await !containers(of: home).isEmpty { try await Task.sleep(for: .milliseconds(200)) }
-        #expect(try await containers(of: home).isEmpty, "the container stops at its 1 s idle timeout")
+        #expect(try await eventually(within: .seconds(20)) { try await containers(of: home).isEmpty }, "the container stops at its 1 s idle timeout")
         // Docker's copy goes too (`docker image rm`, a prune under another home): it is loaded again.
         _ = try await mustRun(["docker", "image", "rm", dockerImage])
         let again = try await curl(["-X", "POST", "\(base)/invoke/\(id)"])
@@ -216,7 +215,7 @@ struct ServeCommandTests {
         // once the old container has gone, prune removes the old image and Docker's copy.
         _ = try await curl(["-X", "PUT", "\(base)/v2/fns/\(id)", "-d", #"{"timeout": 20}"#])
         #expect(try await curl(["-X", "POST", "\(base)/invoke/\(id)", "-d", "echoed"]) == "echoed")
-        for _ in 0..<100 where try await !containers(of: home).isEmpty { try await Task.sleep(for: .milliseconds(200)) }
+        #expect(try await eventually(within: .seconds(20)) { try await containers(of: home).isEmpty }, "both containers stop at the idle timeout")
         let output = try await prune()
         #expect(output.contains("1 image in Docker"), "\(output)")
         #expect(try store.resolve("fns/hello:moving@\(pinned.digest)") == nil, "the server no longer pins it")
